@@ -1,0 +1,290 @@
+"""Events: the envelope, the typed payloads, and the one mapper between them and stored records.
+
+A stored event is a flat record of strings and numbers plus a JSON payload. Its ``type`` is a name
+we own (``application.parsed``), never a Python path, so classes can move without breaking the log.
+Old schema versions are upcast on read by functions registered on the codec.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Self
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SerializeAsAny
+
+from resumeflow.domain.documents import DocumentFormat, TextSource
+from resumeflow.domain.errors import UnknownEventType
+from resumeflow.domain.ids import new_id
+from resumeflow.domain.resume import ParsedResume
+from resumeflow.domain.scoring import ScoreBreakdown
+
+__all__ = [
+    "ApplicationCompleted",
+    "ApplicationFailed",
+    "ApplicationReceived",
+    "ApplicationRetried",
+    "ApplicationScored",
+    "EventCodec",
+    "EventEnvelope",
+    "EventPayload",
+    "FileStored",
+    "PageSummary",
+    "ResumeEmbedded",
+    "ResumeParsed",
+    "Stage",
+    "StageFailed",
+    "TextExtracted",
+    "Upcaster",
+    "default_codec",
+]
+
+
+class Stage(StrEnum):
+    """The pipeline's steps, in order. Each produces one success event."""
+
+    STORE = "store"
+    EXTRACT = "extract"
+    PARSE = "parse"
+    EMBED = "embed"
+    SCORE = "score"
+    COMPLETE = "complete"
+
+
+class EventPayload(BaseModel):
+    """Base of every payload. Subclasses name their stored type and schema version."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type_name: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+
+
+class ApplicationReceived(EventPayload):
+    type_name: ClassVar[str] = "application.received"
+
+    job_post_id: UUID
+    email: str
+    name: str
+    filename: str = Field(description="as uploaded; shown to people, never used as a path")
+    declared_content_type: str | None = None
+    format: DocumentFormat = Field(description="sniffed from the bytes")
+    size_bytes: int
+    sha256: str
+    inbox_key: str = Field(description="where the upload waits until the store stage runs")
+
+
+class FileStored(EventPayload):
+    type_name: ClassVar[str] = "application.stored"
+
+    blob_key: str
+    sha256: str
+    size_bytes: int
+    store: str
+
+
+class PageSummary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    source: TextSource
+    chars: int
+
+
+class TextExtracted(EventPayload):
+    type_name: ClassVar[str] = "application.text_extracted"
+
+    text: str
+    pages: tuple[PageSummary, ...]
+    extractor: str
+
+
+class ResumeParsed(EventPayload):
+    type_name: ClassVar[str] = "application.parsed"
+
+    resume: ParsedResume
+    parser: str
+
+
+class ResumeEmbedded(EventPayload):
+    type_name: ClassVar[str] = "application.embedded"
+
+    vector: tuple[float, ...]
+    model: str
+    model_version: str
+
+
+class ApplicationScored(EventPayload):
+    type_name: ClassVar[str] = "application.scored"
+
+    job_post_id: UUID
+    breakdown: ScoreBreakdown
+
+
+class ApplicationCompleted(EventPayload):
+    type_name: ClassVar[str] = "application.completed"
+
+
+class StageFailed(EventPayload):
+    """One failed attempt at a stage. ``retryable`` False means no further attempt will follow."""
+
+    type_name: ClassVar[str] = "application.stage_failed"
+
+    stage: Stage
+    attempt: int = Field(ge=1)
+    retryable: bool
+    reason: str
+    detail: str = ""
+
+
+class ApplicationFailed(EventPayload):
+    type_name: ClassVar[str] = "application.failed"
+
+    stage: Stage
+    reason: str
+    detail: str = ""
+
+
+class ApplicationRetried(EventPayload):
+    type_name: ClassVar[str] = "application.retried"
+
+    reason: str = ""
+    requested_by: str = "operator"
+
+
+PAYLOAD_TYPES: tuple[type[EventPayload], ...] = (
+    ApplicationReceived,
+    FileStored,
+    TextExtracted,
+    ResumeParsed,
+    ResumeEmbedded,
+    ApplicationScored,
+    ApplicationCompleted,
+    StageFailed,
+    ApplicationFailed,
+    ApplicationRetried,
+)
+
+
+class EventEnvelope(BaseModel):
+    """One immutable fact about one application, at one version of its stream."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: UUID
+    application_id: UUID
+    version: int = Field(ge=1)
+    type: str
+    schema_version: int = Field(ge=1)
+    occurred_at: AwareDatetime
+    correlation_id: UUID
+    causation_id: UUID | None = None
+    traceparent: str | None = None
+    payload: SerializeAsAny[EventPayload]
+
+    @classmethod
+    def new(
+        cls,
+        *,
+        application_id: UUID,
+        version: int,
+        payload: EventPayload,
+        correlation_id: UUID | None = None,
+        causation_id: UUID | None = None,
+        traceparent: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> Self:
+        event_id = new_id()
+        return cls(
+            event_id=event_id,
+            application_id=application_id,
+            version=version,
+            type=payload.type_name,
+            schema_version=payload.schema_version,
+            occurred_at=(occurred_at or datetime.now(UTC)).astimezone(UTC),
+            correlation_id=correlation_id or event_id,
+            causation_id=causation_id,
+            traceparent=traceparent,
+            payload=payload,
+        )
+
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+"""Turns a payload of schema version n into one of version n + 1."""
+
+
+class EventCodec:
+    """The one mapper between envelopes and stored records (flat dicts of JSON-able values)."""
+
+    def __init__(
+        self,
+        payload_types: tuple[type[EventPayload], ...] = PAYLOAD_TYPES,
+        upcasters: Mapping[tuple[str, int], Upcaster] | None = None,
+    ) -> None:
+        self._types = {t.type_name: t for t in payload_types}
+        self._upcasters = dict(upcasters or {})
+
+    def encode(self, event: EventEnvelope) -> dict[str, Any]:
+        return {
+            "event_id": str(event.event_id),
+            "application_id": str(event.application_id),
+            "version": event.version,
+            "type": event.type,
+            "schema_version": event.schema_version,
+            "occurred_at": event.occurred_at.isoformat(),
+            "correlation_id": str(event.correlation_id),
+            "causation_id": str(event.causation_id) if event.causation_id else None,
+            "traceparent": event.traceparent,
+            "payload": event.payload.model_dump(mode="json"),
+        }
+
+    def decode(self, record: Mapping[str, Any]) -> EventEnvelope:
+        type_name = str(record["type"])
+        payload_type = self._types.get(type_name)
+        if payload_type is None:
+            raise UnknownEventType(f"unknown event type {type_name!r}")
+        payload = record["payload"]
+        if isinstance(payload, str | bytes):
+            payload = json.loads(payload)
+        version = int(record["schema_version"])
+        while version < payload_type.schema_version:
+            upcast = self._upcasters.get((type_name, version))
+            if upcast is None:
+                raise UnknownEventType(f"no upcaster for {type_name!r} schema version {version}")
+            payload = upcast(dict(payload))
+            version += 1
+        if version > payload_type.schema_version:
+            raise UnknownEventType(f"{type_name!r} schema version {version} is newer than ours")
+        causation = record.get("causation_id")
+        return EventEnvelope(
+            event_id=UUID(str(record["event_id"])),
+            application_id=UUID(str(record["application_id"])),
+            version=int(record["version"]),
+            type=type_name,
+            schema_version=version,
+            occurred_at=_aware(record["occurred_at"]),
+            correlation_id=UUID(str(record["correlation_id"])),
+            causation_id=UUID(str(causation)) if causation else None,
+            traceparent=record.get("traceparent") or None,
+            payload=payload_type.model_validate(payload),
+        )
+
+    def dumps(self, event: EventEnvelope) -> str:
+        return json.dumps(self.encode(event), separators=(",", ":"))
+
+    def loads(self, data: str | bytes) -> EventEnvelope:
+        return self.decode(json.loads(data))
+
+
+def _aware(value: Any) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:  # SQLite drops the offset; every stored time is UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def default_codec() -> EventCodec:
+    return EventCodec()

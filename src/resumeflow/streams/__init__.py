@@ -1,0 +1,1 @@
+"""Event stores (SQL, in-memory, Redis Streams), read-model tables and projections."""

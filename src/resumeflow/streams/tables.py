@@ -1,0 +1,120 @@
+"""The relational schema: one MetaData with a naming convention, shared by SQLite and Postgres.
+
+Alembic migrations (``migrations/``) are the way a server database gets this schema; the embedded
+mode creates it directly with ``metadata.create_all``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+
+__all__ = ["applications", "events", "job_posts", "metadata", "projection_checkpoints"]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; Postgres wants a BIGINT identity.
+_Position = BigInteger().with_variant(Integer(), "sqlite")
+
+events = Table(
+    "events",
+    metadata,
+    Column("position", _Position, primary_key=True, autoincrement=True),
+    Column("event_id", Uuid, nullable=False, unique=True),
+    Column("application_id", Uuid, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("correlation_id", Uuid, nullable=False),
+    Column("causation_id", Uuid, nullable=True),
+    Column("traceparent", String(64), nullable=True),
+    Column("payload", JSON, nullable=False),
+    UniqueConstraint("application_id", "version"),
+)
+
+job_posts = Table(
+    "job_posts",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("required_skills", JSON, nullable=False),
+    Column("min_years_experience", Float, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("job_post_id", Uuid, nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("next_stage", String(32), nullable=True),
+    Column("filename", String(500), nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("inbox_key", String(200), nullable=False),
+    Column("blob_key", String(200), nullable=True),
+    Column("extracted_text", Text, nullable=True),
+    Column("page_count", Integer, nullable=True),
+    Column("ocr_pages", Integer, nullable=True),
+    Column("parsed", JSON, nullable=True),
+    Column("json_resume", JSON, nullable=True),
+    Column("parser", String(100), nullable=True),
+    # NULL until the embed stage has run: no default, so no list is ever shared between rows.
+    Column("embedded_value", JSON, nullable=True),
+    Column("embedding_model", String(100), nullable=True),
+    Column("score", Float, nullable=True),
+    Column("score_breakdown", JSON, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=True),
+    Column("awaiting_failure", Integer, nullable=False, server_default="0"),
+    Column("failure_stage", String(32), nullable=True),
+    Column("failure_reason", String(100), nullable=True),
+    Column("failure_detail", Text, nullable=True),
+    Column("correlation_id", Uuid, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index(None, "status"),
+    Index(None, "created_at"),
+    Index(None, "updated_at"),
+    Index(None, "job_post_id"),
+    Index(None, "email"),
+    Index(None, "job_post_id", "status", "created_at"),
+    Index(None, "job_post_id", "score"),
+    Index(None, "status", "created_at"),
+)
+
+projection_checkpoints = Table(
+    "projection_checkpoints",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("position", String(500), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from resumeflow.domain.application import fold
+from resumeflow.domain.ports import EventStore
+from resumeflow.streams.database import create_engine, create_schema
+from resumeflow.streams.projection import ApplicationsProjection, row_from_state
+from resumeflow.streams.sql_store import SqlEventStore
+from resumeflow.streams.tables import applications
+from tests.contracts.event_store import EventStoreContract
+from tests.factories import happy_history
+
+
+class TestSqliteEventStore(EventStoreContract):
+    @pytest.fixture
+    async def store(self, tmp_path: Path) -> AsyncIterator[EventStore]:
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'events.db'}")
+        await create_schema(engine)
+        yield SqlEventStore(engine, projections=[ApplicationsProjection()])
+        await engine.dispose()
+
+
+async def test_the_inline_projection_row_equals_the_fold(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'events.db'}")
+    await create_schema(engine)
+    store = SqlEventStore(engine, projections=[ApplicationsProjection()])
+    history = happy_history(stages=4)
+    app = history[0].application_id
+    await store.append(app, history[:2], expected_version=0)
+    await store.append(app, history[2:], expected_version=2)
+    await store.append(app, history[2:], expected_version=2)  # a retried append changes nothing
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(applications))).mappings().one()
+    expected = fold(history)
+    assert expected is not None
+    assert row["version"] == 5 and row["status"] == "embedded"
+    assert row["embedded_value"] == [0.6, 0.8]
+    want = row_from_state(expected)
+    got = dict(row)
+    for moment in ("created_at", "updated_at"):
+        assert got.pop(moment).replace(tzinfo=None) == want.pop(moment).replace(tzinfo=None)
+    assert got == want
+    await engine.dispose()
