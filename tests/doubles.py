@@ -33,8 +33,11 @@ class PlainTextExtractor:
         if self.failures:
             raise self.failures.pop(0)
         text = (await self._blobs.get(document.blob_key)).decode()
-        return ExtractedText(format=document.format, extractor=self.name,
-                             pages=(PageText(number=1, text=text, source=TextSource.TEXT_LAYER),))
+        return ExtractedText(
+            format=document.format,
+            extractor=self.name,
+            pages=(PageText(number=1, text=text, source=TextSource.TEXT_LAYER),),
+        )
 
 
 class FirstLineParser:
@@ -43,15 +46,25 @@ class FirstLineParser:
     async def parse(self, text: str) -> ParsedResume:
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         email = next((w for w in text.split() if "@" in w), None)
-        return ParsedResume(name=lines[0] if lines else None, email=email,
-                            skills=tuple(w for w in ("Python", "SQL") if w in text))
+        return ParsedResume(
+            name=lines[0] if lines else None,
+            email=email,
+            skills=tuple(w for w in ("Python", "SQL") if w in text),
+        )
 
 
-JOB = JobPost(id=uuid4(), title="Data Engineer", description="Python and SQL pipelines",
-              required_skills=("Python", "SQL", "Kafka"), min_years_experience=2)
+JOB = JobPost(
+    id=uuid4(),
+    title="Data Engineer",
+    description="Python and SQL pipelines",
+    required_skills=("Python", "SQL", "Kafka"),
+    min_years_experience=2,
+)
 
 
-async def make_services(failures: Sequence[BaseException] = (), *, max_attempts: int = 3) -> Services:
+async def make_services(
+    failures: Sequence[BaseException] = (), *, max_attempts: int = 3
+) -> Services:
     blobs = InMemoryBlobStore()
     jobs = InMemoryJobPostRepository()
     await jobs.add(JOB)

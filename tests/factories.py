@@ -44,7 +44,9 @@ def received_payload(job_post_id: UUID = JOB_POST_ID) -> ApplicationReceived:
 def success_payload(stage: Stage) -> EventPayload:
     """The success payload of ``stage``, with plausible values."""
     if stage is Stage.STORE:
-        return FileStored(blob_key="sha256/00/" + "0" * 64, sha256="0" * 64, size_bytes=1234, store="memory")
+        return FileStored(
+            blob_key="sha256/00/" + "0" * 64, sha256="0" * 64, size_bytes=1234, store="memory"
+        )
     if stage is Stage.EXTRACT:
         return TextExtracted(
             text="Ada Lovelace\nada@example.org\nPython",

@@ -13,9 +13,9 @@ import pytest
 
 from resumeflow.domain.application import Status, fold
 from resumeflow.domain.errors import ConcurrencyConflict, DuplicateEvent
+from resumeflow.domain.events import Stage
 from resumeflow.domain.ports import EventStore
 from tests.factories import envelope, happy_history, received_payload, success_payload
-from resumeflow.domain.events import Stage
 
 
 class EventStoreContract:

@@ -82,7 +82,10 @@ def test_failure_then_retry_makes_the_failed_stage_due_again() -> None:
     failed = fold(history)
     assert failed is not None
     assert (failed.status, failed.failure_stage, failed.failure_reason) == (
-        Status.FAILED, Stage.PARSE, "unreadable")
+        Status.FAILED,
+        Stage.PARSE,
+        "unreadable",
+    )
     with pytest.raises(IllegalTransition, match="failed"):
         apply(failed, envelope(app, failed.version + 1, success_payload(Stage.PARSE)))
     retried = apply(failed, envelope(app, failed.version + 1, retried_payload()))
@@ -93,20 +96,29 @@ def test_failure_then_retry_makes_the_failed_stage_due_again() -> None:
 def test_a_non_retryable_stage_failure_must_be_followed_by_failed() -> None:
     history = happy_history(stages=0)
     app = history[0].application_id
-    history.append(envelope(app, 2, StageFailed(stage=Stage.STORE, attempt=1, retryable=False,
-                                                reason="upload_lost")))
+    history.append(
+        envelope(
+            app, 2, StageFailed(stage=Stage.STORE, attempt=1, retryable=False, reason="upload_lost")
+        )
+    )
     state = fold(history)
     with pytest.raises(IllegalTransition, match="non-retryable"):
         apply(state, envelope(app, 3, success_payload(Stage.STORE)))
-    assert apply(state, envelope(app, 3, ApplicationFailed(stage=Stage.STORE, reason="x"))).is_terminal
+    assert apply(
+        state, envelope(app, 3, ApplicationFailed(stage=Stage.STORE, reason="x"))
+    ).is_terminal
 
 
 def test_attempts_must_count_up() -> None:
     history = happy_history(stages=0)
     app = history[0].application_id
     with pytest.raises(IllegalTransition, match="attempt 2"):
-        apply(fold(history), envelope(app, 2, StageFailed(stage=Stage.STORE, attempt=2,
-                                                          retryable=True, reason="timeout")))
+        apply(
+            fold(history),
+            envelope(
+                app, 2, StageFailed(stage=Stage.STORE, attempt=2, retryable=True, reason="timeout")
+            ),
+        )
 
 
 def test_an_event_of_another_application_is_refused() -> None:
@@ -116,6 +128,7 @@ def test_an_event_of_another_application_is_refused() -> None:
 
 
 # ---- properties -------------------------------------------------------------------------------
+
 
 def _legal_payloads(state: ApplicationState | None) -> list[EventPayload]:
     """An oracle written from the rules in the module docstring, independently of ``apply``."""
@@ -140,8 +153,12 @@ def _legal_payloads(state: ApplicationState | None) -> list[EventPayload]:
 ALL_PAYLOADS: list[EventPayload] = [
     received_payload(),
     *(success_payload(stage) for stage in HAPPY_PATH),
-    *(StageFailed(stage=stage, attempt=n, retryable=r, reason="x")
-      for stage in HAPPY_PATH for n in (1, 2) for r in (True, False)),
+    *(
+        StageFailed(stage=stage, attempt=n, retryable=r, reason="x")
+        for stage in HAPPY_PATH
+        for n in (1, 2)
+        for r in (True, False)
+    ),
     *(ApplicationFailed(stage=stage, reason="x") for stage in HAPPY_PATH),
     ApplicationRetried(),
 ]

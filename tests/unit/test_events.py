@@ -32,8 +32,12 @@ def test_the_stored_record_is_flat_and_names_a_type_we_own() -> None:
 
 def test_times_are_aware_utc_even_when_given_another_offset() -> None:
     moment = datetime(2026, 12, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
-    event = EventEnvelope.new(application_id=uuid4(), version=1,
-                              payload=happy_history(stages=0)[0].payload, occurred_at=moment)
+    event = EventEnvelope.new(
+        application_id=uuid4(),
+        version=1,
+        payload=happy_history(stages=0)[0].payload,
+        occurred_at=moment,
+    )
     assert event.occurred_at.utcoffset() == timedelta(0)
     assert event.occurred_at == moment
 
@@ -46,7 +50,7 @@ def test_a_naive_stored_time_is_read_as_utc() -> None:
 
 
 class Renamed(EventPayload):
-    """A payload at schema version 3 whose field was called ``mail`` (v1) and ``email_addr`` (v2)."""
+    """A payload at schema version 3; its field was ``mail`` in v1 and ``email_addr`` in v2."""
 
     type_name: ClassVar[str] = "test.renamed"
     schema_version: ClassVar[int] = 3
@@ -63,15 +67,24 @@ def _v2_to_v3(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _old_record(version: int, payload: dict[str, Any]) -> dict[str, Any]:
     event_id = new_id()
-    return {"event_id": str(event_id), "application_id": str(uuid4()), "version": 1,
-            "type": "test.renamed", "schema_version": version,
-            "occurred_at": "2026-01-01T00:00:00+00:00", "correlation_id": str(event_id),
-            "causation_id": None, "traceparent": None, "payload": payload}
+    return {
+        "event_id": str(event_id),
+        "application_id": str(uuid4()),
+        "version": 1,
+        "type": "test.renamed",
+        "schema_version": version,
+        "occurred_at": "2026-01-01T00:00:00+00:00",
+        "correlation_id": str(event_id),
+        "causation_id": None,
+        "traceparent": None,
+        "payload": payload,
+    }
 
 
 def test_old_schema_versions_are_upcast_step_by_step() -> None:
-    codec = EventCodec((Renamed,), upcasters={("test.renamed", 1): _v1_to_v2,
-                                              ("test.renamed", 2): _v2_to_v3})
+    codec = EventCodec(
+        (Renamed,), upcasters={("test.renamed", 1): _v1_to_v2, ("test.renamed", 2): _v2_to_v3}
+    )
     event = codec.decode(_old_record(1, {"mail": "a@b.org"}))
     assert isinstance(event.payload, Renamed) and event.payload.email == "a@b.org"
     assert event.schema_version == 3
@@ -86,7 +99,7 @@ def test_a_missing_upcaster_or_a_future_version_is_an_error() -> None:
 
 
 def test_an_unknown_type_is_an_error() -> None:
-    with pytest.raises(UnknownEventType, match="test.renamed"):
+    with pytest.raises(UnknownEventType, match=r"test\.renamed"):
         default_codec().decode(_old_record(1, {}))
 
 

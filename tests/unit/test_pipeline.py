@@ -9,7 +9,13 @@ from uuid import uuid4
 import pytest
 
 from resumeflow.domain.application import Status
-from resumeflow.domain.errors import IllegalTransition, StageError, StagePending, UnknownJobPost, UploadRejected
+from resumeflow.domain.errors import (
+    IllegalTransition,
+    StageError,
+    StagePending,
+    UnknownJobPost,
+    UploadRejected,
+)
 from resumeflow.domain.events import Stage
 from resumeflow.pipeline.operator import replay, retry_application
 from resumeflow.pipeline.runner import drive
@@ -21,9 +27,15 @@ from tests.doubles import JOB, PlainTextExtractor, make_services
 RESUME = b"Grace Hopper\ngrace@navy.example\nPython and SQL since 2015\n"
 
 
-def command(data: bytes = RESUME, **changes: object) -> SubmitApplication:
-    fields: dict[str, object] = {"job_post_id": JOB.id, "email": "grace@navy.example",
-                                 "name": "Grace Hopper", "filename": "../../etc/passwd", "data": data}
+def command(**changes: object) -> SubmitApplication:
+    """A valid submission, with ``changes`` applied."""
+    fields: dict[str, object] = {
+        "job_post_id": JOB.id,
+        "email": "grace@navy.example",
+        "name": "Grace Hopper",
+        "filename": "../../etc/passwd",
+        "data": RESUME,
+    }
     return SubmitApplication.model_validate(fields | changes)
 
 
@@ -37,8 +49,14 @@ async def test_a_submitted_application_runs_to_completed_with_each_stage_once() 
     state = await drive(services, app)
     assert state.status is Status.COMPLETED
     assert await types_of(services, app) == [
-        "application.received", "application.stored", "application.text_extracted",
-        "application.parsed", "application.embedded", "application.scored", "application.completed"]
+        "application.received",
+        "application.stored",
+        "application.text_extracted",
+        "application.parsed",
+        "application.embedded",
+        "application.scored",
+        "application.completed",
+    ]
     assert state.resume is not None and state.resume.name == "Grace Hopper"
     assert state.score is not None and state.score.missing_skills == ("Kafka",)
     assert state.blob_key is not None and "passwd" not in state.blob_key
@@ -46,10 +64,16 @@ async def test_a_submitted_application_runs_to_completed_with_each_stage_once() 
 
 @pytest.mark.parametrize(
     ("changes", "reason"),
-    [({"data": b""}, "empty_file"), ({"data": b"\x00\x01binary"}, "unsupported_format"),
-     ({"data": b"PK\x03\x04not a zip"}, "unsupported_format"), ({"email": "nope"}, "invalid_email")],
+    [
+        ({"data": b""}, "empty_file"),
+        ({"data": b"\x00\x01binary"}, "unsupported_format"),
+        ({"data": b"PK\x03\x04not a zip"}, "unsupported_format"),
+        ({"email": "nope"}, "invalid_email"),
+    ],
 )
-async def test_bad_uploads_are_refused_and_nothing_is_kept(changes: dict[str, object], reason: str) -> None:
+async def test_bad_uploads_are_refused_and_nothing_is_kept(
+    changes: dict[str, object], reason: str
+) -> None:
     services = await make_services()
     with pytest.raises(UploadRejected) as refused:
         await submit_application(services, command(**changes))
@@ -93,27 +117,41 @@ async def test_transient_failures_are_recorded_per_attempt_then_succeed() -> Non
     app = await submit_application(services, command())
     state = await drive(services, app)
     assert state.status is Status.COMPLETED
-    failures = [e.payload for e in await services.events.read(app) if e.type.endswith("stage_failed")]
+    failures = [
+        e.payload for e in await services.events.read(app) if e.type.endswith("stage_failed")
+    ]
     assert [(f.attempt, f.retryable, f.reason) for f in failures] == [  # type: ignore[attr-defined]
-        (1, True, "timeout"), (2, True, "timeout")]
+        (1, True, "timeout"),
+        (2, True, "timeout"),
+    ]
 
 
 async def test_transient_failures_past_the_bound_fail_the_application() -> None:
-    services = await make_services([StageError("throttled", "429", retryable=True)] * 5, max_attempts=2)
+    services = await make_services(
+        [StageError("throttled", "429", retryable=True)] * 5, max_attempts=2
+    )
     app = await submit_application(services, command())
     state = await drive(services, app)
     assert (state.status, state.failure_stage, state.failure_reason) == (
-        Status.FAILED, Stage.EXTRACT, "throttled")
+        Status.FAILED,
+        Stage.EXTRACT,
+        "throttled",
+    )
     assert "gave up after 2 attempts" in (state.failure_detail or "")
     assert isinstance(services.extractor, PlainTextExtractor) and services.extractor.calls == 2
 
 
 async def test_a_permanent_failure_ends_failed_at_once() -> None:
-    services = await make_services([StageError("password_protected", "needs a password", retryable=False)])
+    services = await make_services(
+        [StageError("password_protected", "needs a password", retryable=False)]
+    )
     app = await submit_application(services, command())
     state = await drive(services, app)
     assert (state.status, state.failure_reason) == (Status.FAILED, "password_protected")
-    assert (await types_of(services, app))[-2:] == ["application.stage_failed", "application.failed"]
+    assert (await types_of(services, app))[-2:] == [
+        "application.stage_failed",
+        "application.failed",
+    ]
 
 
 async def test_an_unexpected_exception_is_retried_then_fails_with_its_name() -> None:
@@ -125,7 +163,9 @@ async def test_an_unexpected_exception_is_retried_then_fails_with_its_name() -> 
 
 
 async def test_pending_remote_work_records_nothing_and_keeps_its_request_token() -> None:
-    services = await make_services([StagePending("job running", 0.0), StagePending("job running", 0.0)])
+    services = await make_services(
+        [StagePending("job running", 0.0), StagePending("job running", 0.0)]
+    )
     app = await submit_application(services, command())
     await run_stage(services, app, Stage.STORE)
     first = await run_stage(services, app, Stage.EXTRACT)
@@ -146,8 +186,17 @@ async def test_a_failed_application_can_be_retried_to_completion_and_replayed() 
     assert (await drive(services, app)).status is Status.COMPLETED
     steps = await replay(services, app)
     assert [s.status.value for _, s in steps] == [
-        "received", "stored", "stage_failed", "failed", "retried", "text_extracted", "parsed",
-        "embedded", "scored", "completed"]
+        "received",
+        "stored",
+        "stage_failed",
+        "failed",
+        "retried",
+        "text_extracted",
+        "parsed",
+        "embedded",
+        "scored",
+        "completed",
+    ]
     with pytest.raises(IllegalTransition):
         await retry_application(services, app)
 

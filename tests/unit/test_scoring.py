@@ -9,13 +9,21 @@ from resumeflow.domain.jobs import JobPost
 from resumeflow.domain.resume import ParsedResume, WorkEntry
 from resumeflow.domain.scoring import cosine, score_application, years_of_experience
 
-JOB = JobPost(id=uuid4(), title="Backend Engineer", description="Python services",
-              required_skills=("Python", "PostgreSQL", "C++", "Kubernetes"), min_years_experience=4)
+JOB = JobPost(
+    id=uuid4(),
+    title="Backend Engineer",
+    description="Python services",
+    required_skills=("Python", "PostgreSQL", "C++", "Kubernetes"),
+    min_years_experience=4,
+)
 
 
 def test_overlapping_jobs_count_once() -> None:
-    work = [WorkEntry(start="2018-01", end="2020-12"), WorkEntry(start="2020-01", end="2021-12"),
-            WorkEntry(start="2023", current=True)]
+    work = [
+        WorkEntry(start="2018-01", end="2020-12"),
+        WorkEntry(start="2020-01", end="2021-12"),
+        WorkEntry(start="2023", current=True),
+    ]
     # 2018-01..2021-12 = 48 months; 2023-01..2024-06 = 18 months
     assert years_of_experience(work, date(2024, 6, 15)) == 5.5
 
@@ -28,8 +36,14 @@ def test_undated_or_backwards_entries_are_ignored() -> None:
 def test_the_breakdown_names_matched_and_missing_skills() -> None:
     resume = ParsedResume(skills=("python",), work=(WorkEntry(start="2022-01", end="2023-12"),))
     text = "Built services in Python and C++ on PostgreSQL. Knows C#."
-    breakdown = score_application(resume=resume, resume_text=text, resume_vector=(1.0, 0.0),
-                                  job=JOB, job_vector=(1.0, 0.0), as_of=date(2024, 1, 1))
+    breakdown = score_application(
+        resume=resume,
+        resume_text=text,
+        resume_vector=(1.0, 0.0),
+        job=JOB,
+        job_vector=(1.0, 0.0),
+        as_of=date(2024, 1, 1),
+    )
     assert breakdown.matched_skills == ("Python", "PostgreSQL", "C++")
     assert breakdown.missing_skills == ("Kubernetes",)
     assert breakdown.skill_coverage == 0.75
@@ -38,12 +52,24 @@ def test_the_breakdown_names_matched_and_missing_skills() -> None:
 
 
 def test_a_better_match_scores_higher() -> None:
-    weak = score_application(resume=ParsedResume(), resume_text="Sales", resume_vector=(0.0, 1.0),
-                             job=JOB, job_vector=(1.0, 0.0), as_of=date(2024, 1, 1))
+    weak = score_application(
+        resume=ParsedResume(),
+        resume_text="Sales",
+        resume_vector=(0.0, 1.0),
+        job=JOB,
+        job_vector=(1.0, 0.0),
+        as_of=date(2024, 1, 1),
+    )
     strong = score_application(
-        resume=ParsedResume(skills=JOB.required_skills, work=(WorkEntry(start="2015-01", current=True),)),
-        resume_text="", resume_vector=(0.8, 0.6), job=JOB, job_vector=(1.0, 0.0),
-        as_of=date(2024, 1, 1))
+        resume=ParsedResume(
+            skills=JOB.required_skills, work=(WorkEntry(start="2015-01", current=True),)
+        ),
+        resume_text="",
+        resume_vector=(0.8, 0.6),
+        job=JOB,
+        job_vector=(1.0, 0.0),
+        as_of=date(2024, 1, 1),
+    )
     assert weak.total == 0 and strong.total > 90
 
 

@@ -132,20 +132,30 @@ def apply(state: ApplicationState | None, event: EventEnvelope) -> ApplicationSt
     payload = event.payload
     if state is None:
         if not isinstance(payload, ApplicationReceived) or event.version != 1:
-            raise IllegalTransition(f"a history must open with application.received at version 1, "
-                                    f"not {event.type} at version {event.version}")
+            raise IllegalTransition(
+                f"a history must open with application.received at version 1, "
+                f"not {event.type} at version {event.version}"
+            )
         return _received(event, payload)
     if event.application_id != state.application_id:
-        raise IllegalTransition(f"event for {event.application_id} applied to {state.application_id}")
+        raise IllegalTransition(
+            f"event for {event.application_id} applied to {state.application_id}"
+        )
     if event.version != state.version + 1:
         raise IllegalTransition(
             f"version {event.version} does not follow {state.version} ({event.type})"
         )
-    common = {"version": event.version, "updated_at": event.occurred_at, "status": status_of(event.type)}
+    common = {
+        "version": event.version,
+        "updated_at": event.occurred_at,
+        "status": status_of(event.type),
+    }
 
     if isinstance(payload, ApplicationRetried):
         if state.status is not Status.FAILED:
-            raise IllegalTransition(f"only a failed application can be retried (it is {state.status})")
+            raise IllegalTransition(
+                f"only a failed application can be retried (it is {state.status})"
+            )
         return state.model_copy(
             update=common
             | {
@@ -173,7 +183,9 @@ def apply(state: ApplicationState | None, event: EventEnvelope) -> ApplicationSt
             }
         )
     if state.awaiting_failure:
-        raise IllegalTransition(f"{event.type} after a non-retryable failure; expected application.failed")
+        raise IllegalTransition(
+            f"{event.type} after a non-retryable failure; expected application.failed"
+        )
     if isinstance(payload, StageFailed):
         _expect_stage(state, payload.stage, event.type)
         if payload.attempt != state.attempts + 1:
@@ -184,7 +196,9 @@ def apply(state: ApplicationState | None, event: EventEnvelope) -> ApplicationSt
             update=common
             | {
                 "attempts": payload.attempt,
-                "last_error": f"{payload.reason}: {payload.detail}" if payload.detail else payload.reason,
+                "last_error": f"{payload.reason}: {payload.detail}"
+                if payload.detail
+                else payload.reason,
                 "awaiting_failure": not payload.retryable,
             }
         )
@@ -193,7 +207,9 @@ def apply(state: ApplicationState | None, event: EventEnvelope) -> ApplicationSt
         raise IllegalTransition(f"{event.type} is not a transition of an application")
     stage, _, next_stage = entry
     _expect_stage(state, stage, event.type)
-    update = common | {"next_stage": next_stage, "attempts": 0, "last_error": None} | _facts(payload)
+    update = (
+        common | {"next_stage": next_stage, "attempts": 0, "last_error": None} | _facts(payload)
+    )
     return state.model_copy(update=update)
 
 
@@ -207,7 +223,9 @@ def fold(events: Iterable[EventEnvelope]) -> ApplicationState | None:
 def _expect_stage(state: ApplicationState, stage: Stage, event_type: str) -> None:
     if state.next_stage is not stage:
         due = state.next_stage.value if state.next_stage else "nothing"
-        raise IllegalTransition(f"{event_type} for stage {stage} while {due} is due ({state.status})")
+        raise IllegalTransition(
+            f"{event_type} for stage {stage} while {due} is due ({state.status})"
+        )
 
 
 def _received(event: EventEnvelope, payload: ApplicationReceived) -> ApplicationState:
@@ -243,9 +261,10 @@ def _facts(payload: EventPayload) -> dict[str, object]:
     if isinstance(payload, ResumeParsed):
         return {"resume": payload.resume, "parser": payload.parser}
     if isinstance(payload, ResumeEmbedded):
-        return {"embedding": payload.vector, "embedding_model": f"{payload.model}@{payload.model_version}"}
+        return {
+            "embedding": payload.vector,
+            "embedding_model": f"{payload.model}@{payload.model_version}",
+        }
     if isinstance(payload, ApplicationScored):
         return {"score": payload.breakdown}
     return {}
-
-

@@ -48,8 +48,6 @@ def sniff_format(data: bytes) -> DocumentFormat | None:
     with no NUL bytes.
     """
     head = data[:1024]
-    if b"%PDF-" in head:
-        return DocumentFormat.PDF
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return DocumentFormat.PNG
     if data.startswith(b"\xff\xd8\xff"):
@@ -60,15 +58,17 @@ def sniff_format(data: bytes) -> DocumentFormat | None:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = set(archive.namelist())
-        except zipfile.BadZipFile:
-            return None
+        except (zipfile.BadZipFile, ValueError, NotImplementedError, OSError):
+            return None  # a damaged central directory raises any of these, not only BadZipFile
         return DocumentFormat.DOCX if "word/document.xml" in names else None
+    if b"%PDF-" in head:  # after the magic numbers: a PNG or ZIP may carry "%PDF-" in its head
+        return DocumentFormat.PDF
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"<?xml") or stripped.startswith(b"<w:wordDocument"):
         if b"schemas.microsoft.com/office/word/2003/wordml" in data[:8192]:
             return DocumentFormat.WORD_XML
         return None
-    if b"\x00" in head:
+    if b"\x00" in data:
         return None
     try:
         data.decode("utf-8")

@@ -241,7 +241,7 @@ class EventCodec:
             "payload": event.payload.model_dump(mode="json"),
         }
 
-    def decode(self, record: Mapping[str, Any]) -> EventEnvelope:
+    def decode(self, record: Mapping[Any, Any]) -> EventEnvelope:
         type_name = str(record["type"])
         payload_type = self._types.get(type_name)
         if payload_type is None:

@@ -19,7 +19,7 @@ _counter = 0
 
 
 def new_id() -> uuid.UUID:
-    """A UUIDv7, monotonic within this process (a 12-bit counter orders ids within one millisecond)."""
+    """A UUIDv7, monotonic within this process (a 12-bit counter orders ids in one ms)."""
     native = getattr(uuid, "uuid7", None)
     if native is not None:  # Python 3.14+
         value: uuid.UUID = native()

@@ -56,7 +56,9 @@ class EventStore(Protocol):
         self, application_id: UUID, events: Sequence[EventEnvelope], *, expected_version: int
     ) -> int: ...
 
-    async def read(self, application_id: UUID, *, after_version: int = 0) -> list[EventEnvelope]: ...
+    async def read(
+        self, application_id: UUID, *, after_version: int = 0
+    ) -> list[EventEnvelope]: ...
 
     async def read_feed(self, *, after: str | None = None, limit: int = 1000) -> FeedPage: ...
 
@@ -117,7 +119,7 @@ class ResumeParser(Protocol):
 
 
 class Embedder(Protocol):
-    """Fixed-dimension, L2-normalized vectors. ``name`` and ``version`` are recorded with each one."""
+    """Fixed-dimension, L2-normalized vectors; ``name`` and ``version`` are recorded with each."""
 
     name: str
     version: str

@@ -114,11 +114,11 @@ def score_application(
         (matched if key in known or _mentions(haystack, key) else missing).append(skill)
     coverage = len(matched) / len(job.required_skills) if job.required_skills else 1.0
     years = years_of_experience(resume.work, as_of)
-    experience = (
-        min(1.0, years / job.min_years_experience) if job.min_years_experience > 0 else 1.0
-    )
+    experience = min(1.0, years / job.min_years_experience) if job.min_years_experience > 0 else 1.0
     total = 100 * (
-        weights.similarity * similarity + weights.skills * coverage + weights.experience * experience
+        weights.similarity * similarity
+        + weights.skills * coverage
+        + weights.experience * experience
     )
     return ScoreBreakdown(
         total=round(total, 2),

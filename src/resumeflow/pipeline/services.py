@@ -28,8 +28,12 @@ class RetryPolicy:
     max_seconds: float = 60.0
 
     def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
-        """Seconds to wait after failed ``attempt`` (1-based): uniform in [0, min(max, base*2^(n-1))]."""
-        ceiling = min(self.max_seconds, self.base_seconds * 2 ** (attempt - 1))
+        """Seconds to wait after failed ``attempt`` (1-based).
+
+        Uniform in [0, min(max, base * 2^(attempt-1))]: full jitter spreads retries of many
+        applications that failed together (a throttled API) instead of bunching them.
+        """
+        ceiling = min(self.max_seconds, self.base_seconds * 2.0 ** (attempt - 1))
         return ceiling * rng()
 
 
@@ -54,4 +58,4 @@ class Services:
     max_upload_bytes: int = 10 * 1024 * 1024
     clock: Callable[[], datetime] = _utcnow
     traceparent: Callable[[], str | None] = _no_trace
-    """The current W3C trace context, recorded on every event (wired to OpenTelemetry by bootstrap)."""
+    """The current W3C trace context, recorded on every event (bootstrap wires OpenTelemetry)."""

@@ -56,7 +56,9 @@ class StageResult:
         return self.state.next_stage
 
 
-async def load_state(services: Services, application_id: UUID) -> tuple[ApplicationState, EventEnvelope]:
+async def load_state(
+    services: Services, application_id: UUID
+) -> tuple[ApplicationState, EventEnvelope]:
     history = await services.events.read(application_id)
     state = fold(history)
     if state is None:
@@ -76,7 +78,9 @@ async def run_stage(services: Services, application_id: UUID, stage: Stage) -> S
         return await _record_failure(services, state, last, stage, error)
     except Exception as error:  # a bug or an unforeseen fault: bounded retries, then failed
         log.exception("stage %s of %s raised", stage, application_id)
-        unexpected = StageError("unexpected_error", f"{type(error).__name__}: {error}", retryable=True)
+        unexpected = StageError(
+            "unexpected_error", f"{type(error).__name__}: {error}", retryable=True
+        )
         return await _record_failure(services, state, last, stage, unexpected)
     return await _append(services, state, last, [payload], Outcome.DONE)
 
@@ -86,33 +90,50 @@ async def _perform(services: Services, state: ApplicationState, stage: Stage) ->
         try:
             data = await services.inbox.get(state.inbox_key)
         except BlobNotFound as missing:
-            raise StageError("upload_lost", "the parked upload is gone", retryable=False) from missing
+            raise StageError(
+                "upload_lost", "the parked upload is gone", retryable=False
+            ) from missing
         ref = await services.blobs.put(data, content_type=state.format.media_type)
         if ref.sha256 != state.sha256:
             raise StageError("checksum_mismatch", f"stored {ref.sha256}", retryable=False)
-        return FileStored(blob_key=ref.key, sha256=ref.sha256, size_bytes=ref.size_bytes,
-                          store=services.blobs.name)
+        return FileStored(
+            blob_key=ref.key,
+            sha256=ref.sha256,
+            size_bytes=ref.size_bytes,
+            store=services.blobs.name,
+        )
     if stage is Stage.EXTRACT:
         assert state.blob_key is not None  # guaranteed by the fold: stored precedes extract
-        document = DocumentRef(blob_key=state.blob_key, format=state.format,
-                               size_bytes=state.size_bytes, sha256=state.sha256)
+        document = DocumentRef(
+            blob_key=state.blob_key,
+            format=state.format,
+            size_bytes=state.size_bytes,
+            sha256=state.sha256,
+        )
         token = f"{state.application_id.hex}-{state.version}"
         extracted = await services.extractor.extract(document, request_token=token)
         if not extracted.text:
-            raise StageError("no_text", "no text found in the document, even by OCR", retryable=False)
-        pages = tuple(PageSummary(number=p.number, source=p.source, chars=len(p.text))
-                      for p in extracted.pages)
+            raise StageError(
+                "no_text", "no text found in the document, even by OCR", retryable=False
+            )
+        pages = tuple(
+            PageSummary(number=p.number, source=p.source, chars=len(p.text))
+            for p in extracted.pages
+        )
         return TextExtracted(text=extracted.text, pages=pages, extractor=extracted.extractor)
     if stage is Stage.PARSE:
         assert state.text is not None
-        return ResumeParsed(resume=await services.parser.parse(state.text), parser=services.parser.name)
+        return ResumeParsed(
+            resume=await services.parser.parse(state.text), parser=services.parser.name
+        )
     if stage is Stage.EMBED:
         assert state.resume is not None and state.text is not None
         [vector] = await services.embedder.embed([state.resume.embedding_text() or state.text])
         if len(vector) != services.embedder.dimension:
             raise StageError("bad_embedding", f"dimension {len(vector)}", retryable=False)
-        return ResumeEmbedded(vector=vector, model=services.embedder.name,
-                              model_version=services.embedder.version)
+        return ResumeEmbedded(
+            vector=vector, model=services.embedder.name, model_version=services.embedder.version
+        )
     if stage is Stage.SCORE:
         assert state.resume is not None and state.text is not None and state.embedding is not None
         job = await services.job_posts.get(state.job_post_id)
@@ -120,26 +141,37 @@ async def _perform(services: Services, state: ApplicationState, stage: Stage) ->
             raise StageError("job_post_missing", f"job post {state.job_post_id}", retryable=False)
         [job_vector] = await services.embedder.embed([f"{job.title}\n{job.description}"])
         breakdown = score_application(
-            resume=state.resume, resume_text=state.text, resume_vector=state.embedding,
-            job=job, job_vector=job_vector, as_of=services.clock().date(),
+            resume=state.resume,
+            resume_text=state.text,
+            resume_vector=state.embedding,
+            job=job,
+            job_vector=job_vector,
+            as_of=services.clock().date(),
         )
         return ApplicationScored(job_post_id=job.id, breakdown=breakdown)
     return ApplicationCompleted()
 
 
 async def _record_failure(
-    services: Services, state: ApplicationState, last: EventEnvelope, stage: Stage, error: StageError
+    services: Services,
+    state: ApplicationState,
+    last: EventEnvelope,
+    stage: Stage,
+    error: StageError,
 ) -> StageResult:
     attempt = state.attempts + 1
     again = error.retryable and attempt < services.retry.max_attempts
     payloads: list[EventPayload] = [
-        StageFailed(stage=stage, attempt=attempt, retryable=again, reason=error.reason,
-                    detail=error.detail)
+        StageFailed(
+            stage=stage, attempt=attempt, retryable=again, reason=error.reason, detail=error.detail
+        )
     ]
     if again:
         result = await _append(services, state, last, payloads, Outcome.RETRY)
         delay = services.retry.delay(attempt)
-        return StageResult(result.outcome, result.state, delay if result.outcome is Outcome.RETRY else 0.0)
+        return StageResult(
+            result.outcome, result.state, delay if result.outcome is Outcome.RETRY else 0.0
+        )
     detail = error.detail
     if error.retryable:
         detail = f"gave up after {attempt} attempts; last: {error.detail}"

@@ -32,13 +32,17 @@ class SqlJobPostRepository:
                 job_posts.update().where(job_posts.c.id == job.id).values(values)
             )
             if updated.rowcount == 0:
-                await conn.execute(job_posts.insert().values(values | {"created_at": datetime.now(UTC)}))
+                await conn.execute(
+                    job_posts.insert().values(values | {"created_at": datetime.now(UTC)})
+                )
 
     async def get(self, job_post_id: UUID) -> JobPost | None:
         async with self._engine.connect() as conn:
             row = (
-                await conn.execute(select(job_posts).where(job_posts.c.id == job_post_id))
-            ).mappings().first()
+                (await conn.execute(select(job_posts).where(job_posts.c.id == job_post_id)))
+                .mappings()
+                .first()
+            )
         if row is None:
             return None
         return JobPost(

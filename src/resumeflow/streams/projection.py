@@ -78,7 +78,7 @@ def row_from_state(state: ApplicationState) -> dict[str, Any]:
     }
 
 
-def state_from_row(row: Mapping[str, Any]) -> ApplicationState:
+def state_from_row(row: Mapping[Any, Any]) -> ApplicationState:
     parsed = row["parsed"]
     breakdown = row["score_breakdown"]
     embedding = row["embedded_value"]

@@ -53,9 +53,7 @@ class SqlEventStore:
                 actual = await self._version(conn, application_id)
                 ids = [e.event_id for e in events]
                 seen = (
-                    await conn.execute(
-                        select(func.count()).where(events_table.c.event_id.in_(ids))
-                    )
+                    await conn.execute(select(func.count()).where(events_table.c.event_id.in_(ids)))
                 ).scalar_one()
                 if seen == len(ids):
                     return actual

@@ -10,6 +10,7 @@ import hashlib
 import math
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 
 __all__ = ["HashingEmbedder"]
 
@@ -29,7 +30,7 @@ class HashingEmbedder:
     def vector(self, text: str) -> tuple[float, ...]:
         words = _WORD.findall(text.casefold())
         counts: dict[str, int] = {}
-        for feature in words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]:
+        for feature in words + [f"{a} {b}" for a, b in pairwise(words)]:
             counts[feature] = counts.get(feature, 0) + 1
         values = [0.0] * self.dimension
         for feature, count in counts.items():
