@@ -30,6 +30,7 @@ __all__ = [
     "ApplicationScored",
     "EventCodec",
     "EventEnvelope",
+    "PAYLOAD_TYPES",
     "EventPayload",
     "FileStored",
     "PageSummary",
