@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import json
 from pathlib import Path
+from uuid import UUID
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from resumeflow.domain.application import fold
 from resumeflow.domain.ports import EventStore
@@ -45,4 +47,32 @@ async def test_the_inline_projection_row_equals_the_fold(tmp_path: Path) -> None
     for moment in ("created_at", "updated_at"):
         assert got.pop(moment).replace(tzinfo=None) == want.pop(moment).replace(tzinfo=None)
     assert got == want
+    await engine.dispose()
+
+
+async def test_embedded_value_is_null_until_embedded_and_never_shared(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'events.db'}")
+    await create_schema(engine)
+    store = SqlEventStore(engine, projections=[ApplicationsProjection()])
+    parsed = happy_history(stages=3)
+    embedded = happy_history(stages=4)
+    for history in (parsed, embedded):
+        await store.append(history[0].application_id, history, expected_version=0)
+    async with engine.connect() as conn:
+        nulls = (
+            (await conn.execute(text("SELECT id FROM applications WHERE embedded_value IS NULL")))
+            .scalars()
+            .all()
+        )
+        values = (
+            (
+                await conn.execute(
+                    text("SELECT embedded_value FROM applications WHERE embedded_value IS NOT NULL")
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert [UUID(str(n)) for n in nulls] == [parsed[0].application_id]
+    assert len(values) == 1 and json.loads(values[0]) == [0.6, 0.8]
     await engine.dispose()

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -22,7 +23,15 @@ from sqlalchemy import (
     Uuid,
 )
 
-__all__ = ["applications", "events", "job_posts", "metadata", "projection_checkpoints"]
+__all__ = [
+    "applications",
+    "dead_letters",
+    "events",
+    "job_posts",
+    "metadata",
+    "projection_checkpoints",
+    "stage_timings",
+]
 
 metadata = MetaData(
     naming_convention={
@@ -33,6 +42,9 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
+
+# Python None must be SQL NULL (not the JSON text 'null'), so "IS NULL" finds rows not yet filled.
+_NullableJSON = JSON(none_as_null=True)
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; Postgres wants a BIGINT identity.
 _Position = BigInteger().with_variant(Integer(), "sqlite")
@@ -83,14 +95,14 @@ applications = Table(
     Column("extracted_text", Text, nullable=True),
     Column("page_count", Integer, nullable=True),
     Column("ocr_pages", Integer, nullable=True),
-    Column("parsed", JSON, nullable=True),
-    Column("json_resume", JSON, nullable=True),
+    Column("parsed", _NullableJSON, nullable=True),
+    Column("json_resume", _NullableJSON, nullable=True),
     Column("parser", String(100), nullable=True),
     # NULL until the embed stage has run: no default, so no list is ever shared between rows.
-    Column("embedded_value", JSON, nullable=True),
+    Column("embedded_value", _NullableJSON, nullable=True),
     Column("embedding_model", String(100), nullable=True),
     Column("score", Float, nullable=True),
-    Column("score_breakdown", JSON, nullable=True),
+    Column("score_breakdown", _NullableJSON, nullable=True),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text, nullable=True),
     Column("awaiting_failure", Integer, nullable=False, server_default="0"),
@@ -117,4 +129,33 @@ projection_checkpoints = Table(
     Column("name", String(100), primary_key=True),
     Column("position", String(500), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", _Position, primary_key=True, autoincrement=True),
+    Column("consumer_group", String(100), nullable=False),
+    Column("stream", String(200), nullable=False),
+    Column("entry_id", String(64), nullable=False),
+    # NULL when the entry could not even be decoded into an event.
+    Column("event_id", Uuid, nullable=True),
+    Column("application_id", Uuid, nullable=True),
+    Column("event", JSON, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("deliveries", Integer, nullable=False),
+    Column("dead_at", DateTime(timezone=True), nullable=False),
+    # One record per entry and group: recording a dead letter twice is a no-op.
+    UniqueConstraint("consumer_group", "stream", "entry_id"),
+)
+
+stage_timings = Table(
+    "stage_timings",
+    metadata,
+    Column("application_id", Uuid, nullable=False),
+    Column("stage", String(32), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    PrimaryKeyConstraint("application_id", "stage"),
 )
