@@ -14,7 +14,7 @@ import pytest
 from resumeflow.domain.application import Status, fold
 from resumeflow.domain.errors import ConcurrencyConflict, DuplicateEvent
 from resumeflow.domain.events import Stage
-from resumeflow.domain.ports import EventStore
+from resumeflow.domain.ports import AppendBatch, EventStore
 from tests.factories import envelope, happy_history, received_payload, success_payload
 
 
@@ -135,3 +135,49 @@ class EventStoreContract:
         assert len(wins) == 1
         assert all(isinstance(r, ConcurrencyConflict) for r in results if r != 2)
         assert len(await store.read(app)) == 2
+
+    async def test_append_many_checks_each_batch_on_its_own(self, store: EventStore) -> None:
+        fresh, stale, repeated, partial = (happy_history(stages=2) for _ in range(4))
+        for history in (stale, repeated, partial):
+            await store.append(history[0].application_id, history[:2], expected_version=0)
+        rival = envelope(stale[0].application_id, 2, success_payload(Stage.STORE))
+        outcomes = await store.append_many(
+            [
+                AppendBatch(fresh[0].application_id, fresh, 0),
+                AppendBatch(stale[0].application_id, [rival], 1),
+                AppendBatch(repeated[0].application_id, repeated[:2], 0),
+                AppendBatch(partial[0].application_id, partial[1:], 1),
+            ]
+        )
+        assert outcomes[0] == 3 and outcomes[2] == 2
+        assert isinstance(outcomes[1], ConcurrencyConflict) and outcomes[1].actual == 2
+        assert isinstance(outcomes[3], DuplicateEvent)
+        assert await store.read(fresh[0].application_id) == fresh
+        for history in (stale, repeated, partial):
+            assert await store.read(history[0].application_id) == history[:2]
+
+    async def test_append_many_applies_batches_of_one_application_in_order(
+        self, store: EventStore
+    ) -> None:
+        history = happy_history(stages=4)
+        app = history[0].application_id
+        outcomes = await store.append_many(
+            [AppendBatch(app, history[:2], 0), AppendBatch(app, history[2:], 2)]
+        )
+        assert outcomes == [2, 5]
+        assert await store.read(app) == history
+        page = await store.read_feed(limit=10_000)
+        assert [e.version for e in page.events if e.application_id == app] == [1, 2, 3, 4, 5]
+
+    async def test_append_many_refuses_a_malformed_batch_before_writing(
+        self, store: EventStore
+    ) -> None:
+        good, bad = happy_history(stages=1), happy_history(stages=1)
+        with pytest.raises(ValueError, match="version"):
+            await store.append_many(
+                [
+                    AppendBatch(good[0].application_id, good, 0),
+                    AppendBatch(bad[0].application_id, bad, 1),
+                ]
+            )
+        assert await store.read(good[0].application_id) == []

@@ -7,17 +7,21 @@ one contract test suite per port runs against each.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
 from resumeflow.domain.documents import DocumentFormat, ExtractedText
+from resumeflow.domain.errors import ConcurrencyConflict, DuplicateEvent
 from resumeflow.domain.events import EventEnvelope
 from resumeflow.domain.jobs import JobPost
 from resumeflow.domain.resume import ParsedResume
 
 __all__ = [
+    "AppendBatch",
+    "AppendOutcome",
     "BlobNotFound",
     "BlobRef",
     "BlobStore",
@@ -40,6 +44,19 @@ class FeedPage(BaseModel):
     position: str
 
 
+@dataclass(frozen=True, slots=True)
+class AppendBatch:
+    """One application's events for ``append_many``: what one ``append`` call would take."""
+
+    application_id: UUID
+    events: Sequence[EventEnvelope]
+    expected_version: int
+
+
+AppendOutcome = int | ConcurrencyConflict | DuplicateEvent
+"""The new version of a batch's stream, or the error ``append`` would have raised for it."""
+
+
 class EventStore(Protocol):
     """The log. Appends are atomic per call and checked against the version the caller expects.
 
@@ -50,11 +67,17 @@ class EventStore(Protocol):
     - ``read`` returns one application's events in version order, upcast to current schemas.
     - ``read_feed`` returns events of all applications after ``after`` (None: from the start);
       each application's events appear in version order, every event exactly once.
+    - ``append_many`` appends many batches (bulk producers, replays) as if by one ``append`` each,
+      in order, and returns one outcome per batch. Each batch is atomic and checked on its own;
+      there is no atomicity across batches. A malformed batch (ValueError) refuses the whole call
+      before anything is written.
     """
 
     async def append(
         self, application_id: UUID, events: Sequence[EventEnvelope], *, expected_version: int
     ) -> int: ...
+
+    async def append_many(self, batches: Sequence[AppendBatch]) -> list[AppendOutcome]: ...
 
     async def read(
         self, application_id: UUID, *, after_version: int = 0

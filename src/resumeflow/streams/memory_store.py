@@ -8,8 +8,8 @@ from uuid import UUID
 
 from resumeflow.domain.errors import ConcurrencyConflict, DuplicateEvent
 from resumeflow.domain.events import EventEnvelope
-from resumeflow.domain.ports import FeedPage
-from resumeflow.streams.batches import check_batch
+from resumeflow.domain.ports import AppendBatch, AppendOutcome, FeedPage
+from resumeflow.streams.batches import append_each, check_batch
 
 __all__ = ["InMemoryEventStore"]
 
@@ -38,6 +38,9 @@ class InMemoryEventStore:
             self._feed.extend(events)
             self._ids.update(e.event_id for e in events)
             return len(stream)
+
+    async def append_many(self, batches: Sequence[AppendBatch]) -> list[AppendOutcome]:
+        return await append_each(self.append, batches)
 
     async def read(self, application_id: UUID, *, after_version: int = 0) -> list[EventEnvelope]:
         return list(self._streams.get(application_id, [])[after_version:])

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from resumeflow.domain.errors import ConcurrencyConflict, DuplicateEvent
 from resumeflow.domain.events import EventCodec, EventEnvelope, default_codec
-from resumeflow.domain.ports import FeedPage
-from resumeflow.streams.batches import check_batch
+from resumeflow.domain.ports import AppendBatch, AppendOutcome, FeedPage
+from resumeflow.streams.batches import append_each, check_batch
 from resumeflow.streams.tables import events as events_table
 
 __all__ = ["InlineProjection", "SqlEventStore"]
@@ -71,6 +71,9 @@ class SqlEventStore:
                 raise
             raise ConcurrencyConflict(application_id, expected_version, actual) from error
         return expected_version + len(events)
+
+    async def append_many(self, batches: Sequence[AppendBatch]) -> list[AppendOutcome]:
+        return await append_each(self.append, batches)
 
     async def read(self, application_id: UUID, *, after_version: int = 0) -> list[EventEnvelope]:
         query = (

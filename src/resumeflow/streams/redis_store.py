@@ -1,0 +1,185 @@
+"""The event store on Redis Streams: the production log.
+
+Keys (``rf`` is the prefix):
+
+    rf:app:{application_id}       the application's history; entry id = "{version}-0"
+    rf:app:{application_id}:ids   the event ids appended to it (deduplication)
+    rf:feed:{n}                   global feed partition n of N, entry ids chosen by Redis
+
+Invariants:
+- One Lua script does a whole append (dedupe, version check, XADD to the application's stream and
+  to its feed partition, record the ids), so it is all or nothing and no other command runs
+  between the check and the writes. Redis 7.0 is enough: no IDMP, no WAITAOF.
+- An application's stream carries its version in the entry id, so the current version is the id
+  of the last entry, and Redis itself refuses an out-of-order id should a bug ever try one.
+- An application always maps to the same partition (crc32 of its id, mod N); within a partition
+  entries are in append order, so each application's events are in version order in the feed.
+  N cannot change for an existing log without a migration.
+- The ids set lives exactly as long as the application's stream: both are never trimmed, and are
+  deleted together if an application is ever archived. Only feed partitions are trimmed
+  (streams/retention.py).
+- In Redis Cluster the three keys of one append would need one slot; the log runs on one primary.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from typing import Any, cast
+from uuid import UUID
+
+from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
+
+from resumeflow.domain.errors import ConcurrencyConflict, DuplicateEvent
+from resumeflow.domain.events import EventCodec, EventEnvelope, default_codec
+from resumeflow.domain.ports import AppendBatch, AppendOutcome, FeedPage
+from resumeflow.streams.batches import check_batch
+from resumeflow.streams.feed import Entry, FeedPosition, merge_feed
+from resumeflow.streams.wire import FIELDS, decode_entry, encode_entry
+
+__all__ = ["APPEND_SCRIPT", "RedisStreamEventStore"]
+
+_NAMES = ", ".join(f"'{name}'" for name in FIELDS)
+
+APPEND_SCRIPT = f"""
+-- KEYS: application stream, its ids set, its feed partition
+-- ARGV: expected version, event count n, then n entries of {len(FIELDS)} values (wire FIELDS order)
+local names = {{{_NAMES}}}
+local width = #names
+local expected = tonumber(ARGV[1])
+local n = tonumber(ARGV[2])
+local ids = {{}}
+for i = 0, n - 1 do ids[i + 1] = ARGV[2 + i * width + 2] end
+
+local seen = 0
+for start = 1, n, 1000 do
+  local flags = redis.call('SMISMEMBER', KEYS[2], unpack(ids, start, math.min(start + 999, n)))
+  for _, flag in ipairs(flags) do seen = seen + flag end
+end
+local current = 0
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if #last > 0 then current = tonumber(string.match(last[1][1], '^(%d+)')) end
+if seen == n then return {{'noop', current}} end
+if seen > 0 then return {{'duplicate', seen}} end
+if current ~= expected then return {{'conflict', current}} end
+
+local entry = {{}}
+for i = 0, n - 1 do
+  local base = 2 + i * width
+  for j = 1, width do
+    entry[2 * j - 1] = names[j]
+    entry[2 * j] = ARGV[base + j]
+  end
+  redis.call('XADD', KEYS[1], (expected + i + 1) .. '-0', unpack(entry))
+  redis.call('XADD', KEYS[3], '*', unpack(entry))
+end
+for start = 1, n, 1000 do
+  redis.call('SADD', KEYS[2], unpack(ids, start, math.min(start + 999, n)))
+end
+return {{'ok', expected + n}}
+"""
+
+
+class RedisStreamEventStore:
+    """EventStore on Redis Streams; pass a client from ``redis_client.create_redis``."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        partitions: int = 4,
+        prefix: str = "rf",
+        codec: EventCodec | None = None,
+    ) -> None:
+        if partitions < 1:
+            raise ValueError("partitions must be at least 1")
+        self._redis = redis
+        self._codec = codec or default_codec()
+        self.partitions = partitions
+        self.prefix = prefix
+        self._script = redis.register_script(APPEND_SCRIPT)
+        self.feed_keys = tuple(f"{prefix}:feed:{n}" for n in range(partitions))
+
+    def stream_key(self, application_id: UUID) -> str:
+        return f"{self.prefix}:app:{application_id}"
+
+    def partition_of(self, application_id: UUID) -> int:
+        """Stable across processes and releases (unlike ``hash``): crc32 of the id's bytes."""
+        return zlib.crc32(application_id.bytes) % self.partitions
+
+    def _call(self, batch: AppendBatch) -> tuple[list[str], list[Any]]:
+        stream = self.stream_key(batch.application_id)
+        keys = [stream, f"{stream}:ids", self.feed_keys[self.partition_of(batch.application_id)]]
+        args: list[Any] = [batch.expected_version, len(batch.events)]
+        for event in batch.events:
+            args += encode_entry(event, self._codec)
+        return keys, args
+
+    @staticmethod
+    def _outcome(batch: AppendBatch, reply: Sequence[Any]) -> AppendOutcome:
+        status, number = reply[0], int(reply[1])
+        if status in (b"ok", b"noop", "ok", "noop"):
+            return number
+        if status in (b"conflict", "conflict"):
+            return ConcurrencyConflict(batch.application_id, batch.expected_version, number)
+        if status in (b"duplicate", "duplicate"):
+            return DuplicateEvent(f"{number} of {len(batch.events)} events were appended before")
+        raise RuntimeError(f"unexpected reply from the append script: {reply!r}")
+
+    async def append(
+        self, application_id: UUID, events: Sequence[EventEnvelope], *, expected_version: int
+    ) -> int:
+        check_batch(application_id, events, expected_version)
+        batch = AppendBatch(application_id, events, expected_version)
+        keys, args = self._call(batch)
+        outcome = self._outcome(batch, await self._script(keys=keys, args=args))
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    async def append_many(self, batches: Sequence[AppendBatch]) -> list[AppendOutcome]:
+        """One round trip for all batches: a pipeline (no MULTI) of one script call per batch.
+
+        Each batch is as atomic and checked as ``append``; batches are independent, run in order,
+        and a later batch of the same application sees the earlier ones. If the server lost its
+        script cache (a restart), the script is loaded and the whole pipeline sent again, which
+        is safe: batches that were written come back as no-ops with their version.
+        """
+        for batch in batches:
+            check_batch(batch.application_id, batch.events, batch.expected_version)
+        if not batches:
+            return []
+        calls = [self._call(batch) for batch in batches]
+        for attempt in range(2):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for keys, args in calls:
+                    pipe.evalsha(self._script.sha, len(keys), *keys, *args)
+                replies = await pipe.execute(raise_on_error=False)
+            if not any(isinstance(reply, NoScriptError) for reply in replies):
+                break
+            if attempt == 0:
+                self._script.sha = await self._redis.script_load(APPEND_SCRIPT)
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        return [self._outcome(b, r) for b, r in zip(batches, replies, strict=True)]
+
+    async def read(self, application_id: UUID, *, after_version: int = 0) -> list[EventEnvelope]:
+        start = f"{after_version + 1}-0"
+        reply = await self._redis.xrange(self.stream_key(application_id), start)
+        entries = cast(list[Entry], reply)  # responses are not decoded: bytes, never None
+        return [decode_entry(fields, self._codec) for _, fields in entries]
+
+    async def read_feed(self, *, after: str | None = None, limit: int = 1000) -> FeedPage:
+        """The next ``limit`` events over all partitions, oldest entry id first.
+
+        The position holds the last entry id read from each partition, so following it never
+        skips or repeats an entry; a partition is advanced only past the entries returned.
+        """
+        position = FeedPosition.parse(after, self.partitions)
+        streams: dict[Any, Any] = dict(zip(self.feed_keys, position.ids, strict=True))
+        reply = cast(list[tuple[bytes, list[Entry]]], await self._redis.xread(streams, count=limit))
+        taken, position = merge_feed(self.feed_keys, reply, position, limit)
+        events = tuple(decode_entry(fields, self._codec) for _, fields in taken)
+        return FeedPage(events=events, position=position.render())
