@@ -153,8 +153,12 @@ class EventEnvelopeCodec:
     def __init__(self, codec: EventCodec | None = None) -> None:
         self._codec = codec or _DEFAULT_CODEC
 
-    async def decode(self, msg: StreamMessage[Any]) -> EventEnvelope:
-        return decode_entry(msg.raw_message["data"], self._codec)
+    async def decode(self, msg: StreamMessage[Any]) -> Any:
+        """An EventEnvelope, or a list of them for a batch subscriber (typed Any for FastStream)."""
+        data = msg.raw_message["data"]
+        if isinstance(data, list):  # a batch subscriber's message (FastStream 0.7.8 calls decode)
+            return [decode_entry(fields, self._codec) for fields in data]
+        return decode_entry(data, self._codec)
 
     async def decode_batch(self, msg: StreamMessage[Any]) -> list[EventEnvelope]:
         return [decode_entry(fields, self._codec) for fields in msg.raw_message["data"]]
