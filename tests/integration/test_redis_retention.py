@@ -1,0 +1,92 @@
+"""Retention never trims an entry some consumer group has not acknowledged."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import cast
+
+import pytest
+from redis.asyncio import Redis
+
+from resumeflow.streams.feed import Entry
+from resumeflow.streams.retention import trim_streams
+
+pytestmark = pytest.mark.integration
+
+HOUR_MS = 3_600_000
+NOW_MS = 1_780_000_000_000
+
+
+async def _ids(redis: Redis, stream: str) -> list[int]:
+    """Which of the test's entries (numbered by the hour they were added) are still there."""
+    entries = cast(list[Entry], await redis.xrange(stream))
+    return [(int(i.split(b"-")[0]) - (NOW_MS - 10 * HOUR_MS)) // HOUR_MS for i, _ in entries]
+
+
+async def _deliver(redis: Redis, stream: str, group: str, count: int | None = None) -> list[bytes]:
+    """Ids XREADGROUP delivered to ``group`` (one consumer per group is enough here)."""
+    reply = cast(
+        list[tuple[bytes, list[Entry]]],
+        await redis.xreadgroup(group, f"{group}-0", {stream: ">"}, count=count),
+    )
+    return [entry_id for entry_id, _ in reply[0][1]]
+
+
+@pytest.fixture
+async def stream(redis: Redis, key_prefix: str) -> str:
+    """Ten entries, one an hour, from 10 h ago to 1 h ago (entry n was added n hours in)."""
+    name = f"{key_prefix}:feed:0"
+    for n in range(10):
+        await redis.xadd(name, {"n": str(n)}, id=f"{NOW_MS - (10 - n) * HOUR_MS}-0")
+    return name
+
+
+async def test_pending_and_undelivered_entries_survive_trimming(redis: Redis, stream: str) -> None:
+    await redis.xgroup_create(stream, "projector", id="0")
+    ids = await _deliver(redis, stream, "projector", 6)
+    await redis.xack(stream, "projector", *ids[:3])  # 0-2 acked; 3-5 pending; 6-9 undelivered
+
+    (report,) = await trim_streams(redis, [stream], retention=timedelta(0), now_ms=NOW_MS)
+    assert await _ids(redis, stream) == [3, 4, 5, 6, 7, 8, 9]
+    assert (report.removed, report.held_by) == (3, "projector")
+
+    await redis.xack(stream, "projector", *ids[3:])
+    await trim_streams(redis, [stream], retention=timedelta(0), now_ms=NOW_MS)
+    assert await _ids(redis, stream) == [
+        6,
+        7,
+        8,
+        9,
+    ]  # delivered and acked: gone; never delivered: kept
+    pending = await redis.xpending(stream, "projector")
+    assert pending["pending"] == 0
+
+
+async def test_the_slowest_group_and_the_retention_cutoff_both_bound_the_trim(
+    redis: Redis, stream: str
+) -> None:
+    for group in ("fast", "slow"):
+        await redis.xgroup_create(stream, group, id="0")
+    await redis.xack(stream, "fast", *await _deliver(redis, stream, "fast"))
+    await redis.xack(stream, "slow", *await _deliver(redis, stream, "slow", 8))
+
+    (dry,) = await trim_streams(
+        redis, [stream], retention=timedelta(0), now_ms=NOW_MS, dry_run=True
+    )
+    assert dry.held_by == "slow" and dry.removed == 0 and len(await _ids(redis, stream)) == 10
+
+    # everything of the first 8 hours is acked by both, but 4.5 h of retention keep entries 6-9
+    (report,) = await trim_streams(
+        redis, [stream], retention=timedelta(hours=4, minutes=30), now_ms=NOW_MS
+    )
+    assert report.held_by is None
+    assert await _ids(redis, stream) == [6, 7, 8, 9]
+
+    (report,) = await trim_streams(redis, [stream], retention=timedelta(0), now_ms=NOW_MS)
+    assert report.held_by == "slow"
+    assert await _ids(redis, stream) == [8, 9]  # never delivered to "slow"
+
+
+async def test_a_missing_stream_is_nothing_to_trim(redis: Redis, key_prefix: str) -> None:
+    (report,) = await trim_streams(redis, [f"{key_prefix}:none"], retention=timedelta(hours=1))
+    assert report.removed == 0 and report.held_by is None
