@@ -1,0 +1,1 @@
+"""Benchmarks behind ``resumeflow bench``: projection throughput and lag, query latency."""

@@ -1,0 +1,79 @@
+"""The projector process's composition root: settings in, a running FastStream app out.
+
+Everything is built here and closed here; nothing connects at import time. Run it with
+``resumeflow projector`` or ``python -m resumeflow.bootstrap.projector``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from resumeflow.streams.archive import EventsArchive
+from resumeflow.streams.database import create_engine
+from resumeflow.streams.projector import AppliedHook, GroupProjector, build_app
+from resumeflow.streams.read_models import ApplicationsReadModel
+from resumeflow.streams.redis_client import create_redis
+from resumeflow.streams.redis_store import RedisStreamEventStore
+from resumeflow.streams.settings import ProjectorSettings
+
+__all__ = ["ProjectorRuntime", "main", "projector_runtime", "run_projector"]
+
+
+@dataclass
+class ProjectorRuntime:
+    settings: ProjectorSettings
+    engine: AsyncEngine
+    redis: Redis
+    projectors: list[GroupProjector]
+    app: Any
+    """The FastStream application; ``await app.run()`` serves until SIGINT/SIGTERM."""
+
+
+@asynccontextmanager
+async def projector_runtime(
+    settings: ProjectorSettings, *, on_applied: AppliedHook | None = None
+) -> AsyncIterator[ProjectorRuntime]:
+    """Engine, Redis client, one GroupProjector per projection, and the FastStream app."""
+    engine = create_engine(settings.postgres_url, pool_size=10, max_overflow=10)
+    redis = create_redis(settings.redis_url)
+    store = RedisStreamEventStore(
+        redis, partitions=settings.stream_partitions, prefix=settings.stream_prefix
+    )
+    common = {"engine": engine, "redis": redis, "max_deliveries": settings.max_deliveries}
+    projectors = [
+        GroupProjector(
+            projection=ApplicationsReadModel(store),
+            group=settings.applications_group,
+            on_applied=on_applied,
+            **common,  # type: ignore[arg-type]
+        ),
+        GroupProjector(projection=EventsArchive(), group=settings.archive_group, **common),  # type: ignore[arg-type]
+    ]
+    try:
+        app = build_app(settings, redis=redis, projectors=projectors)
+        yield ProjectorRuntime(settings, engine, redis, projectors, app)
+    finally:
+        await redis.aclose()
+        await engine.dispose()
+
+
+async def run_projector(settings: ProjectorSettings) -> None:
+    async with projector_runtime(settings) as runtime:
+        await runtime.app.run()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(run_projector(ProjectorSettings()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Shared steps of the projection tests: feed the log, wait for the read model, compare rows."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from resumeflow.domain.application import fold
+from resumeflow.domain.events import EventEnvelope
+from resumeflow.domain.ports import AppendBatch
+from resumeflow.streams.projection import row_from_state
+from resumeflow.streams.redis_store import RedisStreamEventStore
+from resumeflow.streams.tables import applications, events
+from tests.factories import happy_history
+
+__all__ = ["append_histories", "count", "expected_rows", "live_rows", "wait_for"]
+
+
+async def append_histories(
+    store: RedisStreamEventStore, count: int, *, stages: int = 6
+) -> dict[UUID, list[EventEnvelope]]:
+    """``count`` applications, their events interleaved in the log the way a busy system does."""
+    histories = {app: happy_history(app, stages=stages) for app in (uuid4() for _ in range(count))}
+    for version in range(1, stages + 2):
+        batches = [
+            AppendBatch(app, [h[version - 1]], expected_version=version - 1)
+            for app, h in histories.items()
+        ]
+        await store.append_many(batches)
+    return histories
+
+
+def _normal(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+
+
+def expected_rows(histories: dict[UUID, list[EventEnvelope]]) -> dict[UUID, dict[str, Any]]:
+    rows = {}
+    for app, history in histories.items():
+        state = fold(history)
+        assert state is not None
+        rows[app] = _normal(row_from_state(state))
+    return rows
+
+
+async def live_rows(engine: AsyncEngine, table: Any = applications) -> dict[UUID, dict[str, Any]]:
+    async with engine.connect() as conn:
+        result = (await conn.execute(select(table))).mappings().all()
+    return {row["id"]: _normal(dict(row)) for row in result}
+
+
+async def count(engine: AsyncEngine, table: Any = events) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
+
+
+async def wait_for(condition: Any, *, within: float = 60.0, interval: float = 0.1) -> None:
+    """Poll the async ``condition`` until it is true; fail with a clear message at the deadline."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if await condition():
+            return
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {within} s")

@@ -1,0 +1,107 @@
+"""The projector on real Redis and Postgres: rows equal the fold; poison goes to dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from uuid import uuid4
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from resumeflow.bootstrap.projector import ProjectorRuntime, projector_runtime
+from resumeflow.domain.events import Stage
+from resumeflow.streams.redis_store import RedisStreamEventStore
+from resumeflow.streams.settings import ProjectorSettings
+from resumeflow.streams.tables import dead_letters, stage_timings
+from resumeflow.streams.wire import FIELDS, encode_entry
+from tests.factories import envelope, success_payload
+from tests.integration.projections.helpers import (
+    append_histories,
+    count,
+    expected_rows,
+    live_rows,
+    wait_for,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@asynccontextmanager
+async def running(settings: ProjectorSettings) -> AsyncIterator[ProjectorRuntime]:
+    """The projector's FastStream app, served in this event loop until the block ends."""
+    async with projector_runtime(settings) as runtime:
+        task = asyncio.create_task(runtime.app.run())
+        try:
+            yield runtime
+        finally:
+            runtime.app.exit()
+            await asyncio.wait_for(task, 30)
+
+
+def _store(redis: Redis, settings: ProjectorSettings) -> RedisStreamEventStore:
+    return RedisStreamEventStore(
+        redis, partitions=settings.stream_partitions, prefix=settings.stream_prefix
+    )
+
+
+async def test_every_row_equals_the_fold_of_its_events(
+    engine: AsyncEngine, redis: Redis, settings: ProjectorSettings
+) -> None:
+    store = _store(redis, settings)
+    before = await append_histories(store, 40, stages=3)  # appended before the groups exist
+    async with running(settings):
+        after = await append_histories(store, 40)
+        histories = before | after
+        want = expected_rows(histories)
+        total = sum(len(h) for h in histories.values())
+
+        async def caught_up() -> bool:
+            return await live_rows(engine) == want and await count(engine) == total
+
+        await wait_for(caught_up)
+    async with engine.connect() as conn:
+        timings = (await conn.execute(select(stage_timings))).mappings().all()
+    assert len(timings) == 40 * 3 + 40 * 6
+    assert all(t["duration_ms"] >= 0 for t in timings)
+
+
+async def test_a_poison_event_is_dead_lettered_and_the_events_after_it_are_projected(
+    engine: AsyncEngine, redis: Redis, settings: ProjectorSettings
+) -> None:
+    store = _store(redis, settings)
+    feed = settings.feed_keys()[0]
+    orphan = uuid4()  # an event for an application whose history does not exist: cannot fold
+    illegal = envelope(orphan, 2, success_payload(Stage.STORE))
+    await redis.xadd(feed, dict(zip(FIELDS, encode_entry(illegal), strict=True)))
+    garbage_id = await redis.xadd(feed, {"wire": "1", "event_id": "not-a-uuid"})
+    async with running(settings):
+        histories = await append_histories(store, 30)
+        want = expected_rows(histories)
+
+        async def projected() -> bool:
+            return await live_rows(engine) == want
+
+        await wait_for(projected)
+
+        async def dead() -> bool:
+            async with engine.connect() as conn:
+                rows = (await conn.execute(select(dead_letters))).mappings().all()
+            return len([r for r in rows if r["consumer_group"] == settings.applications_group]) == 2
+
+        await wait_for(dead)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(dead_letters))).mappings().all()
+    mine = {r["entry_id"]: r for r in rows if r["consumer_group"] == settings.applications_group}
+    by_event = {r["event_id"]: r for r in mine.values()}
+    assert "ProjectionGap" in by_event[illegal.event_id]["error"]
+    assert by_event[illegal.event_id]["event"]["type"] == "application.stored"
+    assert by_event[illegal.event_id]["deliveries"] == settings.max_deliveries
+    garbage = mine[garbage_id.decode() if isinstance(garbage_id, bytes) else garbage_id]
+    assert garbage["event_id"] is None and garbage["error"]
+    assert orphan not in await live_rows(engine)
+    pending = await redis.xpending(feed, settings.applications_group)
+    assert pending["pending"] == 0  # dead letters are acknowledged: nothing stays stuck
