@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -30,7 +30,13 @@ from resumeflow.domain.events import EventEnvelope
 from resumeflow.streams.projection import ProjectionGap, row_from_state, state_from_row
 from resumeflow.streams.tables import applications, stage_timings
 
-__all__ = ["ApplicationsReadModel", "HistoryReader", "upsert_rows"]
+__all__ = [
+    "ApplicationsReadModel",
+    "HistoryReader",
+    "stage_timing",
+    "upsert_rows",
+    "upsert_timings",
+]
 
 
 class HistoryReader(Protocol):
@@ -45,16 +51,18 @@ def _insert(conn: AsyncConnection) -> Any:
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
-async def upsert_rows(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+async def upsert_rows(
+    conn: AsyncConnection, rows: Sequence[dict[str, Any]], table: Table = applications
+) -> None:
     """Insert or replace ``applications`` rows, never replacing a row with an older one."""
     if not rows:
         return
-    statement = _insert(conn)(applications)
-    columns = [c.name for c in applications.columns if c.name != "id"]
+    statement = _insert(conn)(table)
+    columns = [c.name for c in table.columns if c.name != "id"]
     statement = statement.on_conflict_do_update(
-        index_elements=[applications.c.id],
+        index_elements=[table.c.id],
         set_={name: statement.excluded[name] for name in columns},
-        where=applications.c.version < statement.excluded.version,
+        where=table.c.version < statement.excluded.version,
     )
     await conn.execute(statement, list(rows))
 
@@ -64,8 +72,17 @@ class ApplicationsReadModel:
 
     name = "applications"
 
-    def __init__(self, history: HistoryReader) -> None:
+    def __init__(
+        self,
+        history: HistoryReader,
+        *,
+        rows: Table = applications,
+        timings: Table = stage_timings,
+    ) -> None:
+        """``rows``/``timings`` name other tables of the same shape (a rebuild's fresh ones)."""
         self._history = history
+        self._rows = rows
+        self._timings = timings
 
     async def apply(self, conn: AsyncConnection, events: Sequence[EventEnvelope]) -> None:
         by_application: dict[UUID, dict[int, EventEnvelope]] = {}
@@ -74,7 +91,7 @@ class ApplicationsReadModel:
         if not by_application:
             return
         result = await conn.execute(
-            select(applications).where(applications.c.id.in_(list(by_application)))
+            select(self._rows).where(self._rows.c.id.in_(list(by_application)))
         )
         current = {row.id: state_from_row(row._mapping) for row in result}
         rows: list[dict[str, Any]] = []
@@ -92,21 +109,13 @@ class ApplicationsReadModel:
                 if version != (state.version if state else 0) + 1:
                     raise ProjectionGap(application_id, state.version if state else 0, version)
                 before, state = state, apply(state, stream[version])
-                timing = _timing(before, state, stream[version])
+                timing = stage_timing(before, state, stream[version])
                 if timing:
                     timings.append(timing)
             assert state is not None
             rows.append(row_from_state(state))
-        await upsert_rows(conn, rows)
-        if timings:
-            statement = _insert(conn)(stage_timings)
-            statement = statement.on_conflict_do_update(
-                index_elements=[stage_timings.c.application_id, stage_timings.c.stage],
-                set_={
-                    n: statement.excluded[n] for n in ("started_at", "finished_at", "duration_ms")
-                },
-            )
-            await conn.execute(statement, timings)
+        await upsert_rows(conn, rows, self._rows)
+        await upsert_timings(conn, timings, self._timings)
 
     async def _fill_gap(
         self, application_id: UUID, have: int, upto: int, stream: dict[int, EventEnvelope]
@@ -117,7 +126,21 @@ class ApplicationsReadModel:
                 stream.setdefault(event.version, event)
 
 
-def _timing(
+async def upsert_timings(
+    conn: AsyncConnection, timings: Sequence[dict[str, Any]], table: Table = stage_timings
+) -> None:
+    """Insert or replace stage timings (a retried stage keeps its latest success)."""
+    if not timings:
+        return
+    statement = _insert(conn)(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.application_id, table.c.stage],
+        set_={n: statement.excluded[n] for n in ("started_at", "finished_at", "duration_ms")},
+    )
+    await conn.execute(statement, list(timings))
+
+
+def stage_timing(
     before: ApplicationState | None, after: ApplicationState, event: EventEnvelope
 ) -> dict[str, Any] | None:
     """A stage's duration: from the event that made it due to the event recording its success."""

@@ -4,21 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from resumeflow.bootstrap.projector import ProjectorRuntime, projector_runtime
 from resumeflow.domain.application import fold
 from resumeflow.domain.events import EventEnvelope
 from resumeflow.domain.ports import AppendBatch
 from resumeflow.streams.projection import row_from_state
 from resumeflow.streams.redis_store import RedisStreamEventStore
+from resumeflow.streams.settings import ProjectorSettings
 from resumeflow.streams.tables import applications, events
 from tests.factories import happy_history
 
-__all__ = ["append_histories", "count", "expected_rows", "live_rows", "wait_for"]
+__all__ = [
+    "append_histories",
+    "count",
+    "expected_rows",
+    "live_rows",
+    "running",
+    "wait_for",
+]
 
 
 async def append_histories(
@@ -48,10 +59,13 @@ def expected_rows(histories: dict[UUID, list[EventEnvelope]]) -> dict[UUID, dict
     return rows
 
 
-async def live_rows(engine: AsyncEngine, table: Any = applications) -> dict[UUID, dict[str, Any]]:
+async def live_rows(engine: AsyncEngine, table: Any = applications) -> dict[Any, dict[str, Any]]:
+    """Rows by primary key, times as ISO text (so dicts compare across drivers)."""
+    key = [c.name for c in table.primary_key.columns]
     async with engine.connect() as conn:
         result = (await conn.execute(select(table))).mappings().all()
-    return {row["id"]: _normal(dict(row)) for row in result}
+    return {tuple(row[k] for k in key) if len(key) > 1 else row[key[0]]: _normal(dict(row))
+            for row in result}  # fmt: skip
 
 
 async def count(engine: AsyncEngine, table: Any = events) -> int:
@@ -67,3 +81,15 @@ async def wait_for(condition: Any, *, within: float = 60.0, interval: float = 0.
             return
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {within} s")
+
+
+@asynccontextmanager
+async def running(settings: ProjectorSettings) -> AsyncIterator[ProjectorRuntime]:
+    """The projector's FastStream app, served in this event loop until the block ends."""
+    async with projector_runtime(settings) as runtime:
+        task = asyncio.create_task(runtime.app.run())
+        try:
+            yield runtime
+        finally:
+            runtime.app.exit()
+            await asyncio.wait_for(task, 30)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from uuid import uuid4
 
 import pytest
@@ -12,7 +9,6 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from resumeflow.bootstrap.projector import ProjectorRuntime, projector_runtime
 from resumeflow.domain.events import Stage
 from resumeflow.streams.redis_store import RedisStreamEventStore
 from resumeflow.streams.settings import ProjectorSettings
@@ -24,22 +20,11 @@ from tests.integration.projections.helpers import (
     count,
     expected_rows,
     live_rows,
+    running,
     wait_for,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@asynccontextmanager
-async def running(settings: ProjectorSettings) -> AsyncIterator[ProjectorRuntime]:
-    """The projector's FastStream app, served in this event loop until the block ends."""
-    async with projector_runtime(settings) as runtime:
-        task = asyncio.create_task(runtime.app.run())
-        try:
-            yield runtime
-        finally:
-            runtime.app.exit()
-            await asyncio.wait_for(task, 30)
 
 
 def _store(redis: Redis, settings: ProjectorSettings) -> RedisStreamEventStore:
