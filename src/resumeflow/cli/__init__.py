@@ -1,0 +1,5 @@
+"""The ``resumeflow`` command line."""
+
+from resumeflow.cli.app import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,154 @@
+"""What the CLI reports about an application, as plain data (the JSON form) and as Rich output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from resumeflow.domain.application import ApplicationState, Status
+from resumeflow.domain.events import EventEnvelope
+
+__all__ = ["history_record", "print_history", "print_result", "result_record", "state_summary"]
+
+
+def result_record(
+    file: str,
+    state: ApplicationState | None,
+    *,
+    rejected: str | None = None,
+    detail: str | None = None,
+    elapsed: float | None = None,
+) -> dict[str, Any]:
+    if state is None:
+        return {
+            "file": file,
+            "application_id": None,
+            "status": "rejected",
+            "failure_reason": rejected,
+            "failure_detail": detail,
+            "parsed": None,
+            "json_resume": None,
+            "score": None,
+            "score_breakdown": None,
+            "elapsed_seconds": elapsed,
+        }
+    resume = state.resume
+    return {
+        "file": file,
+        "application_id": str(state.application_id),
+        "status": state.status.value,
+        "failure_reason": state.failure_reason,
+        "failure_detail": state.failure_detail,
+        "failure_stage": state.failure_stage.value if state.failure_stage else None,
+        "format": state.format.value,
+        "pages": state.page_count,
+        "ocr_pages": state.ocr_pages,
+        "parsed": resume.model_dump(mode="json") if resume else None,
+        "json_resume": resume.to_json_resume() if resume else None,
+        "score": state.score.total if state.score else None,
+        "score_breakdown": state.score.model_dump(mode="json") if state.score else None,
+        "embedding_model": state.embedding_model,
+        "elapsed_seconds": elapsed,
+    }
+
+
+def print_result(console: Console, record: dict[str, Any]) -> None:
+    status = record["status"]
+    ok = status == Status.COMPLETED.value
+    title = f"{record['file']}  [{'green' if ok else 'red'}]{status}[/]"
+    if not ok:
+        body = Text(
+            f"{record['failure_reason']}: {record.get('failure_detail') or ''}".rstrip(": ")
+        )
+        console.print(Panel(body, title=title, subtitle=record["application_id"] or ""))
+        return
+    parsed = record["parsed"] or {}
+    fields = Table.grid(padding=(0, 2))
+    for label, key in (
+        ("name", "name"),
+        ("email", "email"),
+        ("phone", "phone"),
+        ("location", "location"),
+    ):
+        fields.add_row(label, str(parsed.get(key) or "-"))
+    fields.add_row("skills", ", ".join(parsed.get("skills") or []) or "-")
+    fields.add_row(
+        "work",
+        "; ".join(
+            " @ ".join(filter(None, (w.get("title"), w.get("employer"))))
+            for w in parsed.get("work", [])
+        )
+        or "-",
+    )
+    breakdown = record["score_breakdown"]
+    score = Table.grid(padding=(0, 2))
+    score.add_row("[bold]score[/]", f"[bold]{breakdown['total']:.1f}[/] / 100")
+    score.add_row("similarity", f"{breakdown['similarity']:.2f}")
+    score.add_row("skill coverage", f"{breakdown['skill_coverage']:.0%}")
+    score.add_row(
+        "experience",
+        f"{breakdown['years_experience']:g} y (asked {breakdown['required_years']:g} y)",
+    )
+    score.add_row("[green]matched[/]", ", ".join(breakdown["matched_skills"]) or "-")
+    score.add_row("[red]missing[/]", ", ".join(breakdown["missing_skills"]) or "-")
+    console.print(
+        Panel(Group(fields, Text(""), score), title=title, subtitle=record["application_id"])
+    )
+
+
+def state_summary(state: ApplicationState) -> dict[str, Any]:
+    """The state without its bulky parts (text, vector), which are summarised by size."""
+    data = state.model_dump(mode="json", exclude={"text", "embedding", "resume", "score"})
+    data["text_chars"] = len(state.text) if state.text is not None else None
+    data["embedding_dimension"] = len(state.embedding) if state.embedding is not None else None
+    data["parsed_name"] = state.resume.name if state.resume else None
+    data["score"] = state.score.total if state.score else None
+    return data
+
+
+def history_record(event: EventEnvelope, state: ApplicationState) -> dict[str, Any]:
+    return {
+        "version": event.version,
+        "type": event.type,
+        "event_id": str(event.event_id),
+        "occurred_at": event.occurred_at.isoformat(),
+        "causation_id": str(event.causation_id) if event.causation_id else None,
+        "traceparent": event.traceparent,
+        "payload": _short(event.payload.model_dump(mode="json")),
+        "state": state_summary(state),
+    }
+
+
+def _short(payload: dict[str, Any]) -> dict[str, Any]:
+    out = dict(payload)
+    if isinstance(out.get("text"), str) and len(out["text"]) > 200:
+        out["text"] = out["text"][:200] + f"... ({len(payload['text'])} chars)"
+    if isinstance(out.get("vector"), list):
+        out["vector"] = f"[{len(out['vector'])} floats]"
+    return out
+
+
+def print_history(console: Console, steps: list[tuple[EventEnvelope, ApplicationState]]) -> None:
+    table = Table(title=f"application {steps[0][0].application_id}")
+    for column in ("v", "event", "at (UTC)", "status", "next", "attempts", "note"):
+        table.add_column(column)
+    for event, state in steps:
+        note = state.last_error or (
+            f"{state.failure_reason}: {state.failure_detail}" if state.failure_reason else ""
+        )
+        if state.score and event.type == "application.scored":
+            note = f"score {state.score.total:.1f}"
+        table.add_row(
+            str(event.version),
+            event.type,
+            event.occurred_at.strftime("%H:%M:%S.%f")[:-3],
+            state.status.value,
+            state.next_stage.value if state.next_stage else "-",
+            str(state.attempts),
+            note,
+        )
+    console.print(table)

@@ -1,0 +1,134 @@
+"""The ``resumeflow`` command as a user runs it: a subprocess on real files, no servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tests.conftest import REPO_ROOT, needs_shared, shared_resumes
+
+EXAMPLES = REPO_ROOT / "examples"
+JOB = EXAMPLES / "job-backend-engineer.txt"
+
+
+def resumeflow(*args: str | Path, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"RESUMEFLOW_DATA_DIR": str(data_dir), "COLUMNS": "120"}
+    return subprocess.run(
+        [sys.executable, "-m", "resumeflow", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+
+
+def records(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def test_the_example_resume_is_processed_and_its_history_replayed(tmp_path: Path) -> None:
+    done = resumeflow("process", EXAMPLES / "resume.pdf", "--job", JOB, "--json", data_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    [record] = records(done.stdout)
+    assert record["status"] == "completed"
+    assert record["parsed"]["name"] == "Maya Okafor"
+    assert record["parsed"]["email"] == "maya.okafor@example.com"
+    assert "Python" in record["parsed"]["skills"]
+    breakdown = record["score_breakdown"]
+    assert "Kafka" in breakdown["missing_skills"] and "PostgreSQL" in breakdown["matched_skills"]
+    assert 0 < record["score"] <= 100
+    assert record["json_resume"]["basics"]["name"] == "Maya Okafor"
+
+    history = resumeflow("history", record["application_id"], "--json", data_dir=tmp_path)
+    assert history.returncode == 0, history.stderr
+    steps = json.loads(history.stdout)
+    assert [s["state"]["status"] for s in steps] == [
+        "received",
+        "stored",
+        "text_extracted",
+        "parsed",
+        "embedded",
+        "scored",
+        "completed",
+    ]
+    assert [s["version"] for s in steps] == list(range(1, 8))
+
+    table = resumeflow("history", record["application_id"], data_dir=tmp_path)
+    assert table.returncode == 0 and "application.completed" in table.stdout
+
+
+def test_bad_inputs_get_a_reason_and_a_non_zero_exit(tmp_path: Path) -> None:
+    binary = tmp_path / "photo.pdf"
+    binary.write_bytes(b"\x00\x01\x02 not a document")
+    encrypted = tmp_path / "locked.pdf"
+    encrypted.write_bytes(_encrypted_pdf())
+    done = resumeflow(
+        "process",
+        binary,
+        encrypted,
+        EXAMPLES / "resume.pdf",
+        "--job",
+        JOB,
+        "--json",
+        data_dir=tmp_path / "data",
+    )
+    assert done.returncode == 1
+    by_file = {r["file"]: r for r in records(done.stdout)}
+    assert (by_file["photo.pdf"]["status"], by_file["photo.pdf"]["failure_reason"]) == (
+        "rejected",
+        "unsupported_format",
+    )
+    assert (by_file["locked.pdf"]["status"], by_file["locked.pdf"]["failure_reason"]) == (
+        "failed",
+        "password_protected",
+    )
+    assert by_file["resume.pdf"]["status"] == "completed"
+    assert "2 of 3 applications did not complete" in done.stderr
+
+
+def test_usage_errors_are_readable(tmp_path: Path) -> None:
+    missing = resumeflow("process", tmp_path / "nope.pdf", "--job", JOB, data_dir=tmp_path)
+    assert missing.returncode == 2 and "nope.pdf: no such file" in missing.stderr
+    unknown = resumeflow("history", "0190f2a4-0000-7000-8000-000000000000", data_dir=tmp_path)
+    assert unknown.returncode == 1 and "no application" in unknown.stderr
+    garbage = resumeflow("history", "not-an-id", data_dir=tmp_path)
+    assert garbage.returncode == 2 and "not an application id" in garbage.stderr
+
+
+@needs_shared
+@pytest.mark.slow
+def test_every_shared_resume_completes_with_a_valid_json_resume(tmp_path: Path) -> None:
+    from tests.conftest import EXTERNAL
+
+    assert EXTERNAL is not None
+    schema = json.loads((EXTERNAL / "schema" / "jsonresume__schema.json").read_text())
+    job = EXTERNAL / "jobs" / "resume-matcher__jd_backend-eng.txt"
+    done = resumeflow("process", *shared_resumes(), "--job", job, "--json", data_dir=tmp_path)
+    results = records(done.stdout)
+    assert len(results) == len(shared_resumes())
+    assert done.returncode == 0, [(r["file"], r["failure_reason"]) for r in results]
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+    for result in results:
+        errors = [e.message for e in validator.iter_errors(result["json_resume"])]
+        assert not errors, (result["file"], errors)
+
+
+def _encrypted_pdf() -> bytes:
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.encrypt(user_password="secret", owner_password="owner")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
