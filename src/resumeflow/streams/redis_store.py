@@ -3,19 +3,21 @@
 Keys (``rf`` is the prefix):
 
     rf:app:{application_id}       the application's history; entry id = "{version}-0"
-    rf:app:{application_id}:ids   the event ids appended to it (deduplication)
+    rf:app:{application_id}:idx   hash: ``version`` -> current version, and each appended
+                                  event id -> its version (deduplication)
     rf:feed:{n}                   global feed partition n of N, entry ids chosen by Redis
 
 Invariants:
 - One Lua script does a whole append (dedupe, version check, XADD to the application's stream and
   to its feed partition, record the ids), so it is all or nothing and no other command runs
   between the check and the writes. Redis 7.0 is enough: no IDMP, no WAITAOF.
-- An application's stream carries its version in the entry id, so the current version is the id
-  of the last entry, and Redis itself refuses an out-of-order id should a bug ever try one.
+- The index hash and the application's stream change together, in the script only: the hash's
+  ``version`` is the stream's last version (one HGET, no stream scan), and the stream carries the
+  version in its entry ids, so Redis itself refuses an out-of-order id should a bug ever try one.
 - An application always maps to the same partition (crc32 of its id, mod N); within a partition
   entries are in append order, so each application's events are in version order in the feed.
   N cannot change for an existing log without a migration.
-- The ids set lives exactly as long as the application's stream: both are never trimmed, and are
+- The index lives exactly as long as the application's stream: both are never trimmed, and are
   deleted together if an application is ever archived. Only feed partitions are trimmed
   (streams/retention.py).
 - In Redis Cluster the three keys of one append would need one slot; the log runs on one primary.
@@ -43,28 +45,30 @@ __all__ = ["APPEND_SCRIPT", "RedisStreamEventStore"]
 _NAMES = ", ".join(f"'{name}'" for name in FIELDS)
 
 APPEND_SCRIPT = f"""
--- KEYS: application stream, its ids set, its feed partition
+-- KEYS: application stream, its index hash, its feed partition
 -- ARGV: expected version, event count n, then n entries of {len(FIELDS)} values (wire FIELDS order)
 local names = {{{_NAMES}}}
 local width = #names
 local expected = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
-local ids = {{}}
-for i = 0, n - 1 do ids[i + 1] = ARGV[2 + i * width + 2] end
 
-local seen = 0
-for start = 1, n, 1000 do
-  local flags = redis.call('SMISMEMBER', KEYS[2], unpack(ids, start, math.min(start + 999, n)))
-  for _, flag in ipairs(flags) do seen = seen + flag end
-end
 local current = 0
-local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-if #last > 0 then current = tonumber(string.match(last[1][1], '^(%d+)')) end
+local seen = 0
+for start = 0, n - 1, 1000 do
+  local fields = {{'version'}}
+  for i = start, math.min(start + 999, n - 1) do fields[#fields + 1] = ARGV[4 + i * width] end
+  local found = redis.call('HMGET', KEYS[2], unpack(fields))
+  current = tonumber(found[1]) or 0
+  for k = 2, #found do
+    if found[k] then seen = seen + 1 end
+  end
+end
 if seen == n then return {{'noop', current}} end
 if seen > 0 then return {{'duplicate', seen}} end
 if current ~= expected then return {{'conflict', current}} end
 
 local entry = {{}}
+local index = {{'version', expected + n}}
 for i = 0, n - 1 do
   local base = 2 + i * width
   for j = 1, width do
@@ -73,10 +77,14 @@ for i = 0, n - 1 do
   end
   redis.call('XADD', KEYS[1], (expected + i + 1) .. '-0', unpack(entry))
   redis.call('XADD', KEYS[3], '*', unpack(entry))
+  index[#index + 1] = ARGV[base + 2]
+  index[#index + 1] = expected + i + 1
+  if #index >= 2000 then
+    redis.call('HSET', KEYS[2], unpack(index))
+    index = {{}}
+  end
 end
-for start = 1, n, 1000 do
-  redis.call('SADD', KEYS[2], unpack(ids, start, math.min(start + 999, n)))
-end
+if #index > 0 then redis.call('HSET', KEYS[2], unpack(index)) end
 return {{'ok', expected + n}}
 """
 
@@ -110,7 +118,7 @@ class RedisStreamEventStore:
 
     def _call(self, batch: AppendBatch) -> tuple[list[str], list[Any]]:
         stream = self.stream_key(batch.application_id)
-        keys = [stream, f"{stream}:ids", self.feed_keys[self.partition_of(batch.application_id)]]
+        keys = [stream, f"{stream}:idx", self.feed_keys[self.partition_of(batch.application_id)]]
         args: list[Any] = [batch.expected_version, len(batch.events)]
         for event in batch.events:
             args += encode_entry(event, self._codec)

@@ -55,6 +55,7 @@ FIELDS = (
 )
 
 _DEFAULT_CODEC = default_codec()
+_compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 RawFields = Mapping[bytes, bytes] | Mapping[str, str] | Mapping[bytes | str, bytes | str]
 
@@ -73,7 +74,7 @@ def encode_entry(event: EventEnvelope, codec: EventCodec = _DEFAULT_CODEC) -> li
         record["correlation_id"],
         record["causation_id"] or "",
         record["traceparent"] or "",
-        json.dumps(record["payload"], separators=(",", ":"), ensure_ascii=False),
+        _compact_json(record["payload"]),
     ]
 
 
