@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from redis.asyncio import Redis
 
 from resumeflow.streams.feed import Entry
+from resumeflow.streams.redis_store import RedisStreamEventStore
 from resumeflow.streams.retention import trim_streams
+from tests.conftest import REPO_ROOT
+from tests.factories import happy_history
 
 pytestmark = pytest.mark.integration
 
@@ -90,3 +94,16 @@ async def test_the_slowest_group_and_the_retention_cutoff_both_bound_the_trim(
 async def test_a_missing_stream_is_nothing_to_trim(redis: Redis, key_prefix: str) -> None:
     (report,) = await trim_streams(redis, [f"{key_prefix}:none"], retention=timedelta(hours=1))
     assert report.removed == 0 and report.held_by is None
+
+
+async def test_the_runbook_retention_snippet_runs(redis: Redis, key_prefix: str) -> None:
+    """docs/operations/redis.md shows how to trim; that code runs as shown."""
+    text = (REPO_ROOT / "docs" / "operations" / "redis.md").read_text()
+    snippet = textwrap.dedent(text.split("Run periodically:\n\n", 1)[1].split("\n\n", 1)[0])
+    store = RedisStreamEventStore(redis, partitions=2, prefix=key_prefix)
+    history = happy_history(stages=1)
+    await store.append(history[0].application_id, history, expected_version=0)
+    namespace: dict[str, Any] = {}
+    exec("async def snippet(redis, store):\n" + textwrap.indent(snippet, "    "), namespace)
+    await namespace["snippet"](redis, store)
+    assert len((await store.read_feed()).events) == 2  # younger than 7 days: kept

@@ -87,3 +87,7 @@ def append(
             f"{floor:.2f}",
         )
     Console().print(table)
+
+
+if __name__ == "__main__":  # python -m resumeflow.bench.cli append ...
+    bench_app()
