@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from uuid import UUID
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resumeflow.domain.application import fold
 from resumeflow.domain.ports import EventStore
@@ -18,19 +19,29 @@ from tests.contracts.event_store import EventStoreContract
 from tests.factories import happy_history
 
 
-class TestSqliteEventStore(EventStoreContract):
-    @pytest.fixture
-    async def store(self, tmp_path: Path) -> AsyncIterator[EventStore]:
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'events.db'}")
-        await create_schema(engine)
-        yield SqlEventStore(engine, projections=[ApplicationsProjection()])
-        await engine.dispose()
-
-
-async def test_the_inline_projection_row_equals_the_fold(tmp_path: Path) -> None:
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'events.db'}")
     await create_schema(engine)
-    store = SqlEventStore(engine, projections=[ApplicationsProjection()])
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sql_store(engine: AsyncEngine) -> SqlEventStore:
+    return SqlEventStore(engine, projections=[ApplicationsProjection()])
+
+
+class TestSqliteEventStore(EventStoreContract):
+    @pytest.fixture
+    def store(self, sql_store: SqlEventStore) -> EventStore:
+        return sql_store
+
+
+async def test_the_inline_projection_row_equals_the_fold(
+    engine: AsyncEngine, sql_store: SqlEventStore
+) -> None:
+    store = sql_store
     history = happy_history(stages=4)
     app = history[0].application_id
     await store.append(app, history[:2], expected_version=0)
@@ -47,13 +58,12 @@ async def test_the_inline_projection_row_equals_the_fold(tmp_path: Path) -> None
     for moment in ("created_at", "updated_at"):
         assert got.pop(moment).replace(tzinfo=None) == want.pop(moment).replace(tzinfo=None)
     assert got == want
-    await engine.dispose()
 
 
-async def test_embedded_value_is_null_until_embedded_and_never_shared(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'events.db'}")
-    await create_schema(engine)
-    store = SqlEventStore(engine, projections=[ApplicationsProjection()])
+async def test_embedded_value_is_null_until_embedded_and_never_shared(
+    engine: AsyncEngine, sql_store: SqlEventStore
+) -> None:
+    store = sql_store
     parsed = happy_history(stages=3)
     embedded = happy_history(stages=4)
     for history in (parsed, embedded):
@@ -75,4 +85,3 @@ async def test_embedded_value_is_null_until_embedded_and_never_shared(tmp_path: 
         )
     assert [UUID(str(n)) for n in nulls] == [parsed[0].application_id]
     assert len(values) == 1 and json.loads(values[0]) == [0.6, 0.8]
-    await engine.dispose()

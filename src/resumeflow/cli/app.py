@@ -167,6 +167,13 @@ async def _process_one(
     return result_record(path.name, state, elapsed=round(time.perf_counter() - started, 3))
 
 
+def _application_id(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError as error:
+        raise _fail(f"{text!r} is not an application id") from error
+
+
 def _placeholder_email(path: Path) -> str:
     """The CLI has no applicant form: the applicant is named after the file."""
     local = "".join(c if c.isalnum() else "-" for c in path.stem.lower()).strip("-") or "applicant"
@@ -180,10 +187,7 @@ def history(
     data_dir: DataDir = None,
 ) -> None:
     """Print the application's events and the state after each: how it got where it is."""
-    try:
-        app_id = UUID(application_id)
-    except ValueError as error:
-        raise _fail(f"{application_id!r} is not an application id") from error
+    app_id = _application_id(application_id)
 
     async def run() -> list[Any]:
         async with embedded_runtime(_settings(data_dir)) as runtime:
@@ -206,10 +210,7 @@ def retry(
     data_dir: DataDir = None,
 ) -> None:
     """Retry a failed application from the stage that failed, and run it to its end."""
-    try:
-        app_id = UUID(application_id)
-    except ValueError as error:
-        raise _fail(f"{application_id!r} is not an application id") from error
+    app_id = _application_id(application_id)
 
     async def run() -> dict[str, Any]:
         async with embedded_runtime(_settings(data_dir)) as runtime:
