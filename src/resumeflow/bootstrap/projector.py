@@ -39,24 +39,42 @@ class ProjectorRuntime:
 
 @asynccontextmanager
 async def projector_runtime(
-    settings: ProjectorSettings, *, on_applied: AppliedHook | None = None
+    settings: ProjectorSettings,
+    *,
+    on_applied: AppliedHook | None = None,
+    groups: tuple[str, ...] = ("applications", "archive"),
 ) -> AsyncIterator[ProjectorRuntime]:
-    """Engine, Redis client, one GroupProjector per projection, and the FastStream app."""
+    """Engine, Redis client, one GroupProjector per projection in ``groups``, the FastStream app.
+
+    ``on_applied`` is called after each commit of the applications group (metrics, benches).
+    """
     engine = create_engine(settings.postgres_url, pool_size=10, max_overflow=10)
     redis = create_redis(settings.redis_url)
     store = RedisStreamEventStore(
         redis, partitions=settings.stream_partitions, prefix=settings.stream_prefix
     )
-    common = {"engine": engine, "redis": redis, "max_deliveries": settings.max_deliveries}
-    projectors = [
-        GroupProjector(
-            projection=ApplicationsReadModel(store),
-            group=settings.applications_group,
-            on_applied=on_applied,
-            **common,  # type: ignore[arg-type]
-        ),
-        GroupProjector(projection=EventsArchive(), group=settings.archive_group, **common),  # type: ignore[arg-type]
-    ]
+    projectors = []
+    if "applications" in groups:
+        projectors.append(
+            GroupProjector(
+                engine=engine,
+                redis=redis,
+                projection=ApplicationsReadModel(store, cache_size=settings.state_cache_size),
+                group=settings.applications_group,
+                max_deliveries=settings.max_deliveries,
+                on_applied=on_applied,
+            )
+        )
+    if "archive" in groups:
+        projectors.append(
+            GroupProjector(
+                engine=engine,
+                redis=redis,
+                projection=EventsArchive(),
+                group=settings.archive_group,
+                max_deliveries=settings.max_deliveries,
+            )
+        )
     try:
         app = build_app(settings, redis=redis, projectors=projectors)
         yield ProjectorRuntime(settings, engine, redis, projectors, app)

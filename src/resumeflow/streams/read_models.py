@@ -17,7 +17,8 @@ twice, late, or after a later event of the same application. Hence:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resumeflow.domain.application import ApplicationState, apply, stage_of
 from resumeflow.domain.events import EventEnvelope
+from resumeflow.streams.pg_rows import Record, execute_many, record, upsert_sql
 from resumeflow.streams.projection import ProjectionGap, row_from_state, state_from_row
 from resumeflow.streams.tables import applications, stage_timings
 
@@ -78,26 +80,45 @@ class ApplicationsReadModel:
         *,
         rows: Table = applications,
         timings: Table = stage_timings,
+        cache_size: int = 0,
     ) -> None:
-        """``rows``/``timings`` name other tables of the same shape (a rebuild's fresh ones)."""
+        """``rows``/``timings`` name other tables of the same shape (a rebuild's fresh ones).
+
+        ``cache_size`` > 0 keeps that many applications' last committed state (and, on
+        Postgres, their record) in memory, so a batch reads only unknown rows back. A cached
+        state may be older than the row (another consumer moved it on): the next event then
+        shows a gap or a redelivery, both handled, and the guard keeps the newer row.
+        """
         self._history = history
         self._rows = rows
         self._timings = timings
+        self._cache: OrderedDict[UUID, tuple[ApplicationState, Record | None]] = OrderedDict()
+        self._cache_size = cache_size
+        self._sql = upsert_sql(rows)
 
-    async def apply(self, conn: AsyncConnection, events: Sequence[EventEnvelope]) -> None:
+    async def apply(
+        self, conn: AsyncConnection, events: Sequence[EventEnvelope]
+    ) -> Callable[[], None] | None:
+        """Project ``events``; returns what to run once the transaction has committed."""
         by_application: dict[UUID, dict[int, EventEnvelope]] = {}
         for event in events:
             by_application.setdefault(event.application_id, {})[event.version] = event
         if not by_application:
-            return
-        result = await conn.execute(
-            select(self._rows).where(self._rows.c.id.in_(list(by_application)))
-        )
-        current = {row.id: state_from_row(row._mapping) for row in result}
+            return None
+        known = {a: self._cache[a] for a in by_application if a in self._cache}
+        unknown = [a for a in by_application if a not in known]
+        if unknown:
+            result = await conn.execute(select(self._rows).where(self._rows.c.id.in_(unknown)))
+            for row in result:
+                known[row.id] = (state_from_row(row._mapping), None)
+        fast = conn.dialect.name == "postgresql"
         rows: list[dict[str, Any]] = []
+        records: list[Record] = []
         timings: list[dict[str, Any]] = []
+        changed: dict[UUID, tuple[ApplicationState, Record | None]] = {}
         for application_id, stream in by_application.items():
-            state = current.get(application_id)
+            cached = known.get(application_id)
+            state = cached[0] if cached else None
             have = state.version if state else 0
             pending = sorted(v for v in stream if v > have)
             if not pending:
@@ -113,9 +134,29 @@ class ApplicationsReadModel:
                 if timing:
                     timings.append(timing)
             assert state is not None
-            rows.append(row_from_state(state))
-        await upsert_rows(conn, rows, self._rows)
+            if fast:
+                previous = (cached[0], cached[1]) if cached and cached[1] is not None else None
+                records.append(record(state, previous))
+                changed[application_id] = (state, records[-1])
+            else:
+                rows.append(row_from_state(state))
+                changed[application_id] = (state, None)
+        if fast:
+            await execute_many(conn, self._sql, records)
+        else:
+            await upsert_rows(conn, rows, self._rows)
         await upsert_timings(conn, timings, self._timings)
+        return (lambda: self._remember(changed)) if self._cache_size else None
+
+    def _remember(self, changed: dict[UUID, tuple[ApplicationState, Record | None]]) -> None:
+        """After a commit: cache the new states, never replacing a newer one."""
+        for application_id, entry in changed.items():
+            cached = self._cache.get(application_id)
+            if cached is None or cached[0].version < entry[0].version:
+                self._cache[application_id] = entry
+            self._cache.move_to_end(application_id)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
 
     async def _fill_gap(
         self, application_id: UUID, have: int, upto: int, stream: dict[int, EventEnvelope]
@@ -126,11 +167,23 @@ class ApplicationsReadModel:
                 stream.setdefault(event.version, event)
 
 
+_TIMING_COLUMNS = ("application_id", "stage", "started_at", "finished_at", "duration_ms")
+
+
 async def upsert_timings(
     conn: AsyncConnection, timings: Sequence[dict[str, Any]], table: Table = stage_timings
 ) -> None:
     """Insert or replace stage timings (a retried stage keeps its latest success)."""
     if not timings:
+        return
+    if conn.dialect.name == "postgresql":
+        sql = (  # names from our metadata only; every value is a bound parameter
+            f"INSERT INTO {table.name} ({', '.join(_TIMING_COLUMNS)}) "  # noqa: S608
+            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (application_id, stage) DO UPDATE SET "
+            "started_at = excluded.started_at, finished_at = excluded.finished_at, "
+            "duration_ms = excluded.duration_ms"
+        )
+        await execute_many(conn, sql, [tuple(t[c] for c in _TIMING_COLUMNS) for t in timings])
         return
     statement = _insert(conn)(table)
     statement = statement.on_conflict_do_update(

@@ -39,6 +39,11 @@ class ProjectorSettings(BaseSettings):
     claim_poll_ms: int = Field(
         default=1000, ge=1, description="how often an idle claimer looks for stale entries"
     )
+    state_cache_size: int = Field(
+        default=10_000,
+        ge=0,
+        description="applications whose last state the projector keeps in memory (0: none)",
+    )
     max_deliveries: int = Field(
         default=5, ge=1, description="deliveries after which a failing entry is dead-lettered"
     )

@@ -1,0 +1,49 @@
+"""What both benchmarks need: a fresh database per run, and the servers to run against."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from uuid import uuid4
+
+import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
+
+from resumeflow.devservers import PostgresServer, RedisServer
+
+__all__ = ["fresh_database", "plain_dsn", "servers"]
+
+
+def plain_dsn(url: str) -> str:
+    """asyncpg's DSN from a SQLAlchemy URL."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def fresh_database(url: str) -> str:
+    """Create an empty database beside ``url``'s and return its URL (runs never mix data)."""
+    name = f"rf_bench_{uuid4().hex[:12]}"
+    conn = await asyncpg.connect(plain_dsn(url))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@contextmanager
+def servers(
+    postgres_url: str | None, redis_url: str | None, *, spawn: bool
+) -> Iterator[tuple[str, str]]:
+    """The URLs to use: given ones, or throwaway servers when ``spawn`` (or none given)."""
+    pg = PostgresServer() if spawn or not postgres_url else None
+    redis = RedisServer() if spawn or not redis_url else None
+    try:
+        if pg:
+            pg.start()
+        if redis:
+            redis.start()
+        yield (pg.url if pg else str(postgres_url)), (redis.url if redis else str(redis_url))
+    finally:
+        if redis:
+            redis.cleanup()
+        if pg:
+            pg.cleanup()
