@@ -31,19 +31,23 @@ async def fresh_database(url: str) -> str:
 
 @contextmanager
 def servers(
-    postgres_url: str | None, redis_url: str | None, *, spawn: bool
+    postgres_url: str | None, redis_url: str | None, *, spawn: bool, redis: bool = True
 ) -> Iterator[tuple[str, str]]:
-    """The URLs to use: given ones, or throwaway servers when ``spawn`` (or none given)."""
+    """The URLs to use: given ones, or throwaway servers when ``spawn`` (or none given).
+
+    With ``redis=False`` no Redis is started and the second URL is empty.
+    """
     pg = PostgresServer() if spawn or not postgres_url else None
-    redis = RedisServer() if spawn or not redis_url else None
+    redis_server = RedisServer() if redis and (spawn or not redis_url) else None
     try:
         if pg:
             pg.start()
-        if redis:
-            redis.start()
-        yield (pg.url if pg else str(postgres_url)), (redis.url if redis else str(redis_url))
+        if redis_server:
+            redis_server.start()
+        redis_at = redis_server.url if redis_server else (redis_url or "")
+        yield (pg.url if pg else str(postgres_url)), redis_at
     finally:
-        if redis:
-            redis.cleanup()
+        if redis_server:
+            redis_server.cleanup()
         if pg:
             pg.cleanup()

@@ -1,0 +1,98 @@
+"""The read side's commands: ``streams status`` and ``projections rebuild`` on real servers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from uuid import uuid4
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from resumeflow.cli.projections import register
+from resumeflow.domain.ports import AppendBatch
+from resumeflow.streams.database import create_engine
+from resumeflow.streams.migrate import upgrade
+from resumeflow.streams.redis_client import create_redis
+from resumeflow.streams.redis_store import RedisStreamEventStore
+from resumeflow.streams.settings import ProjectorSettings
+from tests.factories import happy_history
+from tests.integration.projections.helpers import count, running, wait_for
+from tests.pg_server import PostgresServer
+from tests.servers import RedisServer
+
+pytestmark = pytest.mark.integration
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    bench = typer.Typer()
+    app.add_typer(bench, name="bench")
+    register(app, bench)
+    return app
+
+
+async def _prepare(settings: ProjectorSettings) -> None:
+    """A migrated database, 20 projected applications, then 5 more appended but not projected."""
+    engine = create_engine(settings.postgres_url)
+    await upgrade(engine)
+    redis = create_redis(settings.redis_url)
+    store = RedisStreamEventStore(
+        redis, partitions=settings.stream_partitions, prefix=settings.stream_prefix
+    )
+    stories = [happy_history(uuid4()) for _ in range(20)]
+    await store.append_many([AppendBatch(h[0].application_id, h, 0) for h in stories])
+    async with running(settings):
+
+        async def archived() -> bool:
+            return await count(engine) == 20 * 7
+
+        await wait_for(archived)
+    later = [happy_history(uuid4()) for _ in range(5)]
+    await store.append_many([AppendBatch(h[0].application_id, h, 0) for h in later])
+    await redis.aclose()
+    await engine.dispose()
+
+
+def test_status_shows_lag_per_group_and_rebuild_reports_its_work(
+    pg_server: PostgresServer, redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = f"t_{uuid4().hex[:16]}"
+    asyncio.run(_create_database(pg_server, name))
+    settings = ProjectorSettings(
+        postgres_url=pg_server.url.rsplit("/", 1)[0] + f"/{name}",
+        redis_url=redis_server.url,
+        stream_prefix=f"t{uuid4().hex[:12]}",
+        stream_partitions=2,
+        consumer_name="cli-0",
+    )
+    asyncio.run(_prepare(settings))
+    for key, value in settings.model_dump().items():
+        monkeypatch.setenv(f"RESUMEFLOW_{key.upper()}", str(value))
+    runner = CliRunner()
+
+    status = runner.invoke(_app(), ["streams", "status", "--json"])
+    assert status.exit_code == 0, status.output
+    groups = json.loads(status.output)["groups"]
+    assert len(groups) == 4  # two groups on two partitions
+    assert sum(g["lag"] for g in groups if g["group"] == settings.applications_group) == 5 * 7
+    assert all(g["pending"] == 0 and g["dead_letters"] == 0 for g in groups)
+
+    table = runner.invoke(_app(), ["streams", "status"])
+    assert table.exit_code == 0 and "pending" in table.output
+
+    rebuilt = runner.invoke(_app(), ["projections", "rebuild", "--json"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    report = json.loads(rebuilt.output.strip().splitlines()[-1])
+    assert report["events"] == 20 * 7 and report["applications"] == 20
+
+
+async def _create_database(server: PostgresServer, name: str) -> None:
+    import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
+
+    conn = await asyncpg.connect(server.dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
