@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from redis.asyncio import Redis
 
 from resumeflow.domain.errors import ConcurrencyConflict
 from resumeflow.domain.events import EventEnvelope, Stage
-from resumeflow.domain.ports import EventStore
+from resumeflow.domain.ports import AppendBatch, EventStore
 from resumeflow.streams.redis_store import RedisStreamEventStore
 from tests.contracts.event_store import EventStoreContract
-from tests.factories import envelope, happy_history, success_payload
+from tests.factories import envelope, happy_history, received_payload, success_payload
 
 pytestmark = pytest.mark.integration
 
@@ -96,3 +96,22 @@ async def test_the_feed_position_refuses_another_partition_count(
         await RedisStreamEventStore(redis, partitions=3, prefix=key_prefix).read_feed(
             after=page.position
         )
+
+
+async def test_appends_survive_a_flushed_script_cache(redis: Redis, key_prefix: str) -> None:
+    store = RedisStreamEventStore(redis, prefix=key_prefix)
+    first, second = happy_history(stages=1), happy_history(stages=1)
+    await redis.script_flush()
+    assert await store.append(first[0].application_id, first, expected_version=0) == 2
+    await redis.script_flush()
+    assert await store.append_many([AppendBatch(second[0].application_id, second, 0)]) == [2]
+
+
+async def test_a_value_the_wire_cannot_carry_is_refused_before_writing(
+    redis: Redis, key_prefix: str
+) -> None:
+    store = RedisStreamEventStore(redis, prefix=key_prefix)
+    event = envelope(uuid4(), 1, received_payload()).model_copy(update={"traceparent": "00-\0"})
+    with pytest.raises(ValueError, match="NUL"):
+        await store.append(event.application_id, [event], expected_version=0)
+    assert await store.read(event.application_id) == []
