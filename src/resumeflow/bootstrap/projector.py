@@ -7,6 +7,7 @@ Everything is built here and closed here; nothing connects at import time. Run i
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -47,7 +48,14 @@ async def projector_runtime(
     """Engine, Redis client, one GroupProjector per projection in ``groups``, the FastStream app.
 
     ``on_applied`` is called after each commit of the applications group (metrics, benches).
+    While it runs, the garbage collector's first generation waits for ``gc_threshold``
+    allocations instead of 700: decoding and folding a batch allocates many short-lived
+    objects, and each default-paced collection also walks the state cache, which showed as
+    50-150 ms stalls in the lag's p99 (with 100,000: p99 from ~145 ms to ~46 ms). Restored on
+    exit.
     """
+    previous_gc = gc.get_threshold()
+    gc.set_threshold(settings.gc_threshold, *previous_gc[1:])
     engine = create_engine(settings.postgres_url, pool_size=10, max_overflow=10)
     redis = create_redis(settings.redis_url)
     store = RedisStreamEventStore(
@@ -81,6 +89,7 @@ async def projector_runtime(
     finally:
         await redis.aclose()
         await engine.dispose()
+        gc.set_threshold(*previous_gc)
 
 
 async def run_projector(settings: ProjectorSettings) -> None:

@@ -34,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from resumeflow.domain.events import EventCodec, EventEnvelope, default_codec
+from resumeflow.streams.pg_rows import execute_many
 from resumeflow.streams.settings import ProjectorSettings
 from resumeflow.streams.tables import dead_letters, projection_checkpoints
 from resumeflow.streams.wire import decode_entry
@@ -41,6 +42,12 @@ from resumeflow.streams.wire import decode_entry
 __all__ = ["AppliedHook", "GroupProjector", "Projection", "build_app", "ensure_groups"]
 
 log = logging.getLogger(__name__)
+
+_CHECKPOINT_SQL = (
+    "INSERT INTO projection_checkpoints (name, position, updated_at) VALUES ($1, $2, $3) "
+    "ON CONFLICT (name) DO UPDATE SET position = excluded.position, "
+    "updated_at = excluded.updated_at"
+)
 
 Fields = Mapping[bytes, bytes]
 AppliedHook = Callable[[str, Sequence[bytes]], Awaitable[None] | None]
@@ -133,17 +140,17 @@ class GroupProjector:
 
     async def _checkpoint(self, conn: AsyncConnection, stream: str, entry_id: str) -> None:
         """The last entry the group's reader applied on ``stream``, in the rows' transaction."""
-        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        statement = insert(projection_checkpoints).values(
-            name=f"{self.group}@{stream}", position=entry_id, updated_at=datetime.now(UTC)
+        name, now = f"{self.group}@{stream}", datetime.now(UTC)
+        if conn.dialect.name == "postgresql":
+            await execute_many(conn, _CHECKPOINT_SQL, [(name, entry_id, now)])
+            return
+        statement = sqlite.insert(projection_checkpoints).values(
+            name=name, position=entry_id, updated_at=now
         )
         await conn.execute(
             statement.on_conflict_do_update(
                 index_elements=[projection_checkpoints.c.name],
-                set_={
-                    "position": statement.excluded.position,
-                    "updated_at": statement.excluded.updated_at,
-                },
+                set_={"position": statement.excluded.position, "updated_at": now},
             )
         )
 

@@ -106,7 +106,8 @@ class ApplicationsReadModel:
         if not by_application:
             return None
         known = {a: self._cache[a] for a in by_application if a in self._cache}
-        unknown = [a for a in by_application if a not in known]
+        # A stream opening at version 1 has no row yet (a redelivered one is refused by the guard).
+        unknown = [a for a in by_application if a not in known and 1 not in by_application[a]]
         if unknown:
             result = await conn.execute(select(self._rows).where(self._rows.c.id.in_(unknown)))
             for row in result:

@@ -44,6 +44,9 @@ class ProjectorSettings(BaseSettings):
         ge=0,
         description="applications whose last state the projector keeps in memory (0: none)",
     )
+    gc_threshold: int = Field(
+        default=100_000, ge=700, description="allocations between young-generation collections"
+    )
     max_deliveries: int = Field(
         default=5, ge=1, description="deliveries after which a failing entry is dead-lettered"
     )
