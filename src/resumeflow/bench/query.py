@@ -4,7 +4,8 @@ the performance indexes.
 The database is migrated to revision 0001 (tables, no secondary indexes), loaded with COPY,
 measured, then migrated to 0002 (the indexes) and measured again: the comparison is exactly what
 the index migration buys. Each shape runs ``runs`` times with varying parameters, through the
-same ``streams.queries`` code the API uses, half of the runs on a second page (keyset cursor).
+same ``streams.queries`` code the API uses, half of the runs on a second page (keyset cursor),
+after three untimed warm-up rounds (both sides get them).
 ``speedup`` per shape is p50 without over p50 with; ``min_speedup`` is the smallest.
 """
 
@@ -34,6 +35,9 @@ async def _measure(url: str, plan: SeedPlan, runs: int) -> dict[str, list[float]
     timings: dict[str, list[float]] = {}
     try:
         async with engine.connect() as conn:
+            for variant in range(-3, 0):  # warm-up: statement cache, connection, index roots
+                for shape in seed_shapes(plan, variant).values():
+                    await queries.fetch_page(conn, shape, limit=50)
             for variant in range(runs):
                 shapes: dict[str, QueryShape] = seed_shapes(plan, variant)
                 for name, shape in shapes.items():
