@@ -53,7 +53,7 @@ def append(
     events: Annotated[int, typer.Option(min=1, help="events per mode and round")] = 10_000,
     batch_size: Annotated[int, typer.Option(min=1, help="events per batched round trip")] = 100,
     concurrency: Annotated[int, typer.Option(min=1, help="concurrent producer tasks")] = 16,
-    rounds: Annotated[int, typer.Option(min=1, help="rounds; each rate is the best")] = 3,
+    rounds: Annotated[int, typer.Option(min=1, help="rounds; figures are medians")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Event store appends (single with version check; batched) beside raw XADD."""

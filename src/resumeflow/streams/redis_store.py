@@ -9,14 +9,17 @@ Keys (``rf`` is the prefix):
 
 Invariants:
 - One Lua script does a whole append (dedupe, version check, XADD to the application's stream and
-  to its feed partition, record the ids), so it is all or nothing and no other command runs
-  between the check and the writes. Redis 7.0 is enough: no IDMP, no WAITAOF.
+  to its feed partition, record the ids). No other command runs between the checks and the
+  writes, and every check comes before the first write (Redis scripts do not roll back), so an
+  append is all or nothing. Redis 7.0 is enough: no IDMP, no WAITAOF.
 - The index hash and the application's stream change together, in the script only: the hash's
   ``version`` is the stream's last version (one HGET, no stream scan), and the stream carries the
   version in its entry ids, so Redis itself refuses an out-of-order id should a bug ever try one.
 - An application always maps to the same partition (crc32 of its id, mod N); within a partition
   entries are in append order, so each application's events are in version order in the feed.
   N cannot change for an existing log without a migration.
+- Deduplication is per application: an event id belongs to exactly one application (its
+  envelope names it, and ``check_batch`` refuses a mismatch), so its index is the place to look.
 - The index lives exactly as long as the application's stream: both are never trimmed, and are
   deleted together if an application is ever archived. Only feed partitions are trimmed
   (streams/retention.py).
