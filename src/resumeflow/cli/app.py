@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from resumeflow.adapters.local.extraction import extract_document
 from resumeflow.adapters.local.jobs import job_post_from_text
+from resumeflow.bench.cli import bench_app
 from resumeflow.bootstrap.embedded import EmbeddedRuntime, embedded_runtime
 from resumeflow.cli.results import (
     history_record,
@@ -41,6 +42,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(bench_app, name="bench")
 out = Console()
 err = Console(stderr=True)
 

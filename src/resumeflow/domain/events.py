@@ -23,6 +23,7 @@ from resumeflow.domain.resume import ParsedResume
 from resumeflow.domain.scoring import ScoreBreakdown
 
 __all__ = [
+    "PAYLOAD_TYPES",
     "ApplicationCompleted",
     "ApplicationFailed",
     "ApplicationReceived",
@@ -30,7 +31,6 @@ __all__ = [
     "ApplicationScored",
     "EventCodec",
     "EventEnvelope",
-    "PAYLOAD_TYPES",
     "EventPayload",
     "FileStored",
     "PageSummary",
