@@ -1,11 +1,13 @@
 """``resumeflow bench project``: projector throughput beside a raw upsert, and lag at 2,000/s.
 
-Throughput: N applications' histories are appended to the feed, then the real projector (the
-FastStream app, applications group only) drains them; events per second is measured from start
-to the last commit. The baseline upserts the same rows (the state after each batch, folded in
-advance and untimed) with asyncpg ``executemany`` in the same batch size, one transaction per
-batch, into the same table of a fresh database: what the projector would cost with no Redis, no
-decoding, no fold and no reads. ``ratio`` = projector / raw.
+Throughput: N applications' histories are appended to the feed, all N in flight at once (version
+1 of every application, then version 2, ...), then the real projector (the FastStream app,
+applications group only) drains them; events per second is measured from start to the last
+commit. The baseline upserts the same rows (per partition and batch of ``batch_size`` entries in
+stream order, the state after the batch of each application touched: exactly what the projector
+writes; folded in advance and untimed) with asyncpg ``executemany``, one transaction per batch,
+into the same table of a fresh database: the projector's cost with no Redis, no decoding, no fold
+and no reads. ``ratio`` = projector / raw.
 
 Lag: a producer process appends at a steady rate; each committed entry's lag is commit time minus
 the entry id's time (Redis's clock at XADD, same machine). ``lag_p99_ms`` is over the steady
@@ -19,6 +21,7 @@ import json
 import statistics
 import sys
 import time
+import zlib
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID, uuid4
@@ -29,6 +32,7 @@ from resumeflow.bench.common import fresh_database, plain_dsn
 from resumeflow.bench.histories import histories, interleaved
 from resumeflow.bootstrap.projector import projector_runtime
 from resumeflow.domain.application import ApplicationState, apply
+from resumeflow.domain.events import EventEnvelope
 from resumeflow.domain.ports import AppendBatch
 from resumeflow.streams.database import create_engine
 from resumeflow.streams.migrate import upgrade
@@ -68,16 +72,24 @@ async def _raw_upsert(dsn: str, batches: Sequence[Sequence[tuple[Any, ...]]]) ->
         await conn.close()
 
 
-def _raw_batches(order: Sequence[Any], batch_size: int) -> list[list[tuple[Any, ...]]]:
-    """For each batch of the feed, the rows the projector would write (state after the batch)."""
+def _raw_batches(
+    order: Sequence[EventEnvelope], batch_size: int, partitions: int
+) -> list[list[tuple[Any, ...]]]:
+    """The rows the projector writes: per feed partition, per batch of ``batch_size`` entries in
+    stream order, the state after the batch of each application it touched."""
+    streams: dict[int, list[EventEnvelope]] = {}
+    for event in order:
+        partition = zlib.crc32(event.application_id.bytes) % partitions  # as the store places it
+        streams.setdefault(partition, []).append(event)
     states: dict[UUID, ApplicationState | None] = {}
     batches = []
-    for start in range(0, len(order), batch_size):
-        touched: dict[UUID, ApplicationState] = {}
-        for event in order[start : start + batch_size]:
-            state = apply(states.get(event.application_id), event)
-            states[event.application_id] = touched[event.application_id] = state
-        batches.append([_raw_record(row_from_state(s)) for s in touched.values()])
+    for stream in streams.values():
+        for start in range(0, len(stream), batch_size):
+            touched: dict[UUID, ApplicationState] = {}
+            for event in stream[start : start + batch_size]:
+                state = apply(states.get(event.application_id), event)
+                states[event.application_id] = touched[event.application_id] = state
+            batches.append([_raw_record(row_from_state(s)) for s in touched.values()])
     return batches
 
 
@@ -147,7 +159,8 @@ async def bench_project(
     prefix = f"bench{uuid4().hex[:8]}"
     base = dict(redis_url=redis_url, stream_partitions=partitions, batch_size=batch_size,
                 consumer_name="bench-0", polling_interval_ms=100, claim_idle_ms=60_000)  # fmt: skip
-    feed = interleaved(histories(applications_count))
+    stories = histories(applications_count)
+    feed = interleaved(stories, width=len(stories))
     url = await fresh_database(postgres_url)
     engine = create_engine(url)
     await upgrade(engine)
@@ -164,7 +177,7 @@ async def bench_project(
     engine = create_engine(raw_url)
     await upgrade(engine)
     await engine.dispose()
-    raw_seconds = await _raw_upsert(plain_dsn(raw_url), _raw_batches(feed, batch_size))
+    raw_seconds = await _raw_upsert(plain_dsn(raw_url), _raw_batches(feed, batch_size, partitions))
 
     lag_url = await fresh_database(postgres_url)
     engine = create_engine(lag_url)
