@@ -21,6 +21,7 @@ prefix, as the live projection does; such events are counted in the report.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from resumeflow.domain.application import ApplicationState, apply
 from resumeflow.domain.errors import DomainError
 from resumeflow.domain.events import EventCodec, default_codec
+from resumeflow.streams.pg_rows import execute_many, upsert_sql
+from resumeflow.streams.pg_rows import record as pg_record
 from resumeflow.streams.projection import row_from_state
 from resumeflow.streams.read_models import (
     ApplicationsReadModel,
@@ -79,12 +82,15 @@ async def _load(
 ) -> tuple[int, int, int, int]:  # fmt: skip
     """Fold the snapshot into the fresh tables; returns (events, applications, skipped, high)."""
     done = apps = skipped = 0
-    rows: list[dict[str, Any]] = []
+    rows: list[ApplicationState] = []
     timings: list[dict[str, Any]] = []
 
     async def flush() -> None:
         async with engine.begin() as conn:
-            await upsert_rows(conn, rows, rows_table)
+            if conn.dialect.name == "postgresql":
+                await execute_many(conn, upsert_sql(rows_table), [pg_record(s) for s in rows])
+            else:
+                await upsert_rows(conn, [row_from_state(s) for s in rows], rows_table)
             await upsert_timings(conn, timings, timings_table)
         rows.clear()
         timings.clear()
@@ -110,7 +116,7 @@ async def _load(
                 done += 1
                 event = codec.decode(record)
                 if state is not None and state.application_id != event.application_id:
-                    rows.append(row_from_state(state))
+                    rows.append(state)
                     apps += 1
                     state, broken = None, False
                 if broken:
@@ -130,7 +136,7 @@ async def _load(
                     if progress:
                         progress(done, total)
             if state is not None:
-                rows.append(row_from_state(state))
+                rows.append(state)
                 apps += 1
     await flush()
     if progress:
@@ -161,7 +167,17 @@ async def rebuild(
 ) -> RebuildReport:
     """Rebuild ``applications`` and ``stage_timings`` from ``events``; swap them in atomically."""
     started = time.perf_counter()
-    codec = codec or default_codec()
+    previous_gc = gc.get_threshold()
+    gc.set_threshold(100_000, *previous_gc[1:])  # as in the projector: fewer pauses while folding
+    try:
+        return await _rebuild(engine, progress, batch, codec or default_codec(), started)
+    finally:
+        gc.set_threshold(*previous_gc)
+
+
+async def _rebuild(
+    engine: AsyncEngine, progress: Progress | None, batch: int, codec: EventCodec, started: float
+) -> RebuildReport:
     scratch = MetaData()
     fresh = {live.name: _fresh(live, scratch) for live in (applications, stage_timings)}
     async with engine.begin() as conn:
