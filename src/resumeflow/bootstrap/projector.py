@@ -24,6 +24,7 @@ from resumeflow.streams.read_models import ApplicationsReadModel
 from resumeflow.streams.redis_client import create_redis
 from resumeflow.streams.redis_store import RedisStreamEventStore
 from resumeflow.streams.settings import ProjectorSettings
+from resumeflow.streams.timings import StageTimingsProjection
 
 __all__ = ["ProjectorRuntime", "main", "projector_runtime", "run_projector"]
 
@@ -43,7 +44,7 @@ async def projector_runtime(
     settings: ProjectorSettings,
     *,
     on_applied: AppliedHook | None = None,
-    groups: tuple[str, ...] = ("applications", "archive"),
+    groups: tuple[str, ...] = ("applications", "archive", "stage_timings"),
 ) -> AsyncIterator[ProjectorRuntime]:
     """Engine, Redis client, one GroupProjector per projection in ``groups``, the FastStream app.
 
@@ -67,10 +68,22 @@ async def projector_runtime(
             GroupProjector(
                 engine=engine,
                 redis=redis,
-                projection=ApplicationsReadModel(store, cache_size=settings.state_cache_size),
+                projection=ApplicationsReadModel(
+                    store, timings=None, cache_size=settings.state_cache_size
+                ),
                 group=settings.applications_group,
                 max_deliveries=settings.max_deliveries,
                 on_applied=on_applied,
+            )
+        )
+    if "stage_timings" in groups:
+        projectors.append(
+            GroupProjector(
+                engine=engine,
+                redis=redis,
+                projection=StageTimingsProjection(store, cache_size=settings.state_cache_size),
+                group=settings.timings_group,
+                max_deliveries=settings.max_deliveries,
             )
         )
     if "archive" in groups:

@@ -120,8 +120,7 @@ def status_command(
         redis = create_redis(settings.redis_url)
         engine = create_engine(settings.postgres_url)
         try:
-            groups = [settings.applications_group, settings.archive_group]
-            return await stream_status(redis, engine, settings.feed_keys(), groups)
+            return await stream_status(redis, engine, settings.feed_keys(), settings.groups())
         finally:
             await redis.aclose()
             await engine.dispose()

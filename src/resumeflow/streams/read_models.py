@@ -79,10 +79,11 @@ class ApplicationsReadModel:
         history: HistoryReader,
         *,
         rows: Table = applications,
-        timings: Table = stage_timings,
+        timings: Table | None = stage_timings,
         cache_size: int = 0,
     ) -> None:
-        """``rows``/``timings`` name other tables of the same shape (a rebuild's fresh ones).
+        """``rows``/``timings`` name other tables of the same shape (a rebuild's fresh ones);
+        ``timings=None`` leaves stage timings to their own projection (streams/timings.py).
 
         ``cache_size`` > 0 keeps that many applications' last committed state (and, on
         Postgres, their record) in memory, so a batch reads only unknown rows back. A cached
@@ -131,9 +132,10 @@ class ApplicationsReadModel:
                 if version != (state.version if state else 0) + 1:
                     raise ProjectionGap(application_id, state.version if state else 0, version)
                 before, state = state, apply(state, stream[version])
-                timing = stage_timing(before, state, stream[version])
-                if timing:
-                    timings.append(timing)
+                if self._timings is not None:
+                    timing = stage_timing(before, state, stream[version])
+                    if timing:
+                        timings.append(timing)
             assert state is not None
             if fast:
                 previous = (cached[0], cached[1]) if cached and cached[1] is not None else None
@@ -146,7 +148,8 @@ class ApplicationsReadModel:
             await execute_many(conn, self._sql, records)
         else:
             await upsert_rows(conn, rows, self._rows)
-        await upsert_timings(conn, timings, self._timings)
+        if self._timings is not None:
+            await upsert_timings(conn, timings, self._timings)
         return (lambda: self._remember(changed)) if self._cache_size else None
 
     def _remember(self, changed: dict[UUID, tuple[ApplicationState, Record | None]]) -> None:
@@ -174,7 +177,11 @@ _TIMING_COLUMNS = ("application_id", "stage", "started_at", "finished_at", "dura
 async def upsert_timings(
     conn: AsyncConnection, timings: Sequence[dict[str, Any]], table: Table = stage_timings
 ) -> None:
-    """Insert or replace stage timings (a retried stage keeps its latest success)."""
+    """Insert or replace stage timings; a retried stage keeps its latest success.
+
+    The guard (``finished_at`` only moves forward) makes a redelivered earlier success of a
+    stage that was retried and succeeded again a no-op.
+    """
     if not timings:
         return
     if conn.dialect.name == "postgresql":
@@ -182,7 +189,8 @@ async def upsert_timings(
             f"INSERT INTO {table.name} ({', '.join(_TIMING_COLUMNS)}) "  # noqa: S608
             "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (application_id, stage) DO UPDATE SET "
             "started_at = excluded.started_at, finished_at = excluded.finished_at, "
-            "duration_ms = excluded.duration_ms"
+            "duration_ms = excluded.duration_ms "
+            f"WHERE {table.name}.finished_at < excluded.finished_at"
         )
         await execute_many(conn, sql, [tuple(t[c] for c in _TIMING_COLUMNS) for t in timings])
         return
@@ -190,6 +198,7 @@ async def upsert_timings(
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.application_id, table.c.stage],
         set_={n: statement.excluded[n] for n in ("started_at", "finished_at", "duration_ms")},
+        where=table.c.finished_at < statement.excluded.finished_at,
     )
     await conn.execute(statement, list(timings))
 

@@ -26,6 +26,7 @@ class ProjectorSettings(BaseSettings):
     stream_partitions: int = Field(default=4, ge=1, le=256)
     applications_group: str = "projection.applications"
     archive_group: str = "projection.archive"
+    timings_group: str = "projection.stage_timings"
     consumer_name: str = Field(
         default_factory=socket.gethostname,
         description="stable per replica (pod name, StatefulSet ordinal): a restarted replica "
@@ -50,6 +51,9 @@ class ProjectorSettings(BaseSettings):
     max_deliveries: int = Field(
         default=5, ge=1, description="deliveries after which a failing entry is dead-lettered"
     )
+
+    def groups(self) -> list[str]:
+        return [self.applications_group, self.archive_group, self.timings_group]
 
     def feed_keys(self) -> list[str]:
         """The feed partitions, named as RedisStreamEventStore names them."""

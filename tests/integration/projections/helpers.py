@@ -13,19 +13,22 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resumeflow.bootstrap.projector import ProjectorRuntime, projector_runtime
-from resumeflow.domain.application import fold
+from resumeflow.domain.application import ApplicationState, apply, fold
 from resumeflow.domain.events import EventEnvelope
 from resumeflow.domain.ports import AppendBatch
 from resumeflow.streams.projection import row_from_state
+from resumeflow.streams.read_models import stage_timing
 from resumeflow.streams.redis_store import RedisStreamEventStore
 from resumeflow.streams.settings import ProjectorSettings
-from resumeflow.streams.tables import applications, events
+from resumeflow.streams.tables import applications, events, stage_timings
 from tests.factories import happy_history
 
 __all__ = [
     "append_histories",
+    "caught_up",
     "count",
     "expected_rows",
+    "expected_timings",
     "live_rows",
     "running",
     "wait_for",
@@ -59,6 +62,19 @@ def expected_rows(histories: dict[UUID, list[EventEnvelope]]) -> dict[UUID, dict
     return rows
 
 
+def expected_timings(histories: dict[UUID, list[EventEnvelope]]) -> dict[Any, dict[str, Any]]:
+    """The stage timings the fold implies, keyed like ``live_rows(engine, stage_timings)``."""
+    timings = {}
+    for history in histories.values():
+        state: ApplicationState | None = None
+        for event in history:
+            before, state = state, apply(state, event)
+            timing = stage_timing(before, state, event)
+            if timing:
+                timings[(timing["application_id"], timing["stage"])] = _normal(timing)
+    return timings
+
+
 async def live_rows(engine: AsyncEngine, table: Any = applications) -> dict[Any, dict[str, Any]]:
     """Rows by primary key, times as ISO text (so dicts compare across drivers)."""
     key = [c.name for c in table.primary_key.columns]
@@ -66,6 +82,16 @@ async def live_rows(engine: AsyncEngine, table: Any = applications) -> dict[Any,
         result = (await conn.execute(select(table))).mappings().all()
     return {tuple(row[k] for k in key) if len(key) > 1 else row[key[0]]: _normal(dict(row))
             for row in result}  # fmt: skip
+
+
+async def caught_up(engine: AsyncEngine, histories: dict[UUID, list[EventEnvelope]]) -> bool:
+    """Archive, applications and stage timings all equal what the histories imply."""
+    total = sum(len(h) for h in histories.values())
+    return (
+        await count(engine) == total
+        and await live_rows(engine) == expected_rows(histories)
+        and await live_rows(engine, stage_timings) == expected_timings(histories)
+    )
 
 
 async def count(engine: AsyncEngine, table: Any = events) -> int:

@@ -75,7 +75,7 @@ def test_status_shows_lag_per_group_and_rebuild_reports_its_work(
     status = runner.invoke(_app(), ["streams", "status", "--json"])
     assert status.exit_code == 0, status.output
     groups = json.loads(status.output)["groups"]
-    assert len(groups) == 4  # two groups on two partitions
+    assert len(groups) == 6  # three groups on two partitions
     assert sum(g["lag"] for g in groups if g["group"] == settings.applications_group) == 5 * 7
     assert all(g["pending"] == 0 and g["dead_letters"] == 0 for g in groups)
 

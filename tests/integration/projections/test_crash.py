@@ -17,9 +17,8 @@ from resumeflow.streams.redis_store import RedisStreamEventStore
 from resumeflow.streams.settings import ProjectorSettings
 from tests.integration.projections.helpers import (
     append_histories,
+    caught_up,
     count,
-    expected_rows,
-    live_rows,
     wait_for,
 )
 
@@ -94,13 +93,7 @@ async def test_kill9_mid_batch_then_restart_leaves_every_row_equal_to_the_fold(
 
     histories |= await append_histories(store, 100)  # the log moves on while it is down
     projector.start()
-    want = expected_rows(histories)
-    total = sum(len(h) for h in histories.values())
-
-    async def caught_up() -> bool:
-        return await count(engine) == total and await live_rows(engine) == want
-
-    await wait_for(caught_up, within=90, interval=0.5)
+    await wait_for(lambda: caught_up(engine, histories), within=90, interval=0.5)
     for key in settings.feed_keys():
-        for group in (settings.applications_group, settings.archive_group):
+        for group in settings.groups():
             assert (await redis.xpending(key, group))["pending"] == 0

@@ -17,7 +17,7 @@ from resumeflow.streams.wire import FIELDS, encode_entry
 from tests.factories import envelope, success_payload
 from tests.integration.projections.helpers import (
     append_histories,
-    count,
+    caught_up,
     expected_rows,
     live_rows,
     running,
@@ -41,13 +41,7 @@ async def test_every_row_equals_the_fold_of_its_events(
     async with running(settings):
         after = await append_histories(store, 40)
         histories = before | after
-        want = expected_rows(histories)
-        total = sum(len(h) for h in histories.values())
-
-        async def caught_up() -> bool:
-            return await live_rows(engine) == want and await count(engine) == total
-
-        await wait_for(caught_up)
+        await wait_for(lambda: caught_up(engine, histories))
     async with engine.connect() as conn:
         timings = (await conn.execute(select(stage_timings))).mappings().all()
     assert len(timings) == 40 * 3 + 40 * 6

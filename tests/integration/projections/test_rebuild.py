@@ -14,7 +14,7 @@ from resumeflow.streams.settings import ProjectorSettings
 from resumeflow.streams.tables import metadata, stage_timings
 from tests.integration.projections.helpers import (
     append_histories,
-    count,
+    caught_up,
     expected_rows,
     live_rows,
     running,
@@ -35,11 +35,7 @@ async def test_a_rebuild_equals_the_live_projection_row_for_row(
     want = expected_rows(histories)
     total = sum(len(h) for h in histories.values())
     async with running(settings):
-
-        async def caught_up() -> bool:
-            return await count(engine) == total and await live_rows(engine) == want
-
-        await wait_for(caught_up)
+        await wait_for(lambda: caught_up(engine, histories))
     live = await live_rows(engine)
     live_timings = await live_rows(engine, stage_timings)
     seen: list[tuple[int, int]] = []
