@@ -32,60 +32,47 @@ def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, separators=(",", ":"))
 
 
+_ORDER = (
+    "id", "job_post_id", "email", "name", "status", "next_stage", "filename", "format",
+    "size_bytes", "sha256", "inbox_key", "blob_key", "extracted_text", "page_count", "ocr_pages",
+    "parsed", "json_resume", "parser", "embedded_value", "embedding_model", "score",
+    "score_breakdown", "attempts", "last_error", "awaiting_failure", "failure_stage",
+    "failure_reason", "failure_detail", "correlation_id", "version", "created_at", "updated_at",
+)  # fmt: skip
+if tuple(COLUMNS) != _ORDER:  # record() below writes its tuple in this order
+    raise RuntimeError("applications' columns changed: update pg_rows.record")
+
+
 def record(
     state: ApplicationState, previous: tuple[ApplicationState, Record] | None = None
 ) -> Record:
     """The ``applications`` row of ``state`` as a tuple in column order, JSON as text."""
     before, old = previous if previous else (None, None)
-
-    def reuse(field: str) -> bool:
-        return before is not None and getattr(before, field) is getattr(state, field)
-
     resume, score, embedding = state.resume, state.score, state.embedding
-    values: dict[str, Any] = {
-        "id": state.application_id,
-        "job_post_id": state.job_post_id,
-        "email": state.email,
-        "name": state.name,
-        "status": state.status.value,
-        "next_stage": state.next_stage.value if state.next_stage else None,
-        "filename": state.filename,
-        "format": state.format.value,
-        "size_bytes": state.size_bytes,
-        "sha256": state.sha256,
-        "inbox_key": state.inbox_key,
-        "blob_key": state.blob_key,
-        "extracted_text": state.text,
-        "page_count": state.page_count,
-        "ocr_pages": state.ocr_pages,
-        "parser": state.parser,
-        "embedding_model": state.embedding_model,
-        "score": score.total if score else None,
-        "attempts": state.attempts,
-        "last_error": state.last_error,
-        "awaiting_failure": int(state.awaiting_failure),
-        "failure_stage": state.failure_stage.value if state.failure_stage else None,
-        "failure_reason": state.failure_reason,
-        "failure_detail": state.failure_detail,
-        "correlation_id": state.correlation_id,
-        "version": state.version,
-        "created_at": state.created_at,
-        "updated_at": state.updated_at,
-    }
-    if old is not None and reuse("resume"):
-        values["parsed"], values["json_resume"] = old[_INDEX["parsed"]], old[_INDEX["json_resume"]]
+    if old is not None and before is not None and before.resume is resume:
+        parsed, json_resume = old[_INDEX["parsed"]], old[_INDEX["json_resume"]]
     else:
-        values["parsed"] = _dumps(resume.model_dump(mode="json") if resume else None)
-        values["json_resume"] = _dumps(resume.to_json_resume() if resume else None)
-    if old is not None and reuse("embedding"):
-        values["embedded_value"] = old[_INDEX["embedded_value"]]
+        parsed = _dumps(resume.model_dump(mode="json") if resume else None)
+        json_resume = _dumps(resume.to_json_resume() if resume else None)
+    if old is not None and before is not None and before.embedding is embedding:
+        embedded = old[_INDEX["embedded_value"]]
     else:
-        values["embedded_value"] = _dumps(list(embedding) if embedding is not None else None)
-    if old is not None and reuse("score"):
-        values["score_breakdown"] = old[_INDEX["score_breakdown"]]
+        embedded = _dumps(list(embedding) if embedding is not None else None)
+    if old is not None and before is not None and before.score is score:
+        breakdown = old[_INDEX["score_breakdown"]]
     else:
-        values["score_breakdown"] = _dumps(score.model_dump(mode="json") if score else None)
-    return tuple(values[name] for name in COLUMNS)
+        breakdown = _dumps(score.model_dump(mode="json") if score else None)
+    return (
+        state.application_id, state.job_post_id, state.email, state.name, state.status.value,
+        state.next_stage.value if state.next_stage else None, state.filename,
+        state.format.value, state.size_bytes, state.sha256, state.inbox_key, state.blob_key,
+        state.text, state.page_count, state.ocr_pages, parsed, json_resume, state.parser,
+        embedded, state.embedding_model, score.total if score else None, breakdown,
+        state.attempts, state.last_error, int(state.awaiting_failure),
+        state.failure_stage.value if state.failure_stage else None, state.failure_reason,
+        state.failure_detail, state.correlation_id, state.version, state.created_at,
+        state.updated_at,
+    )  # fmt: skip
 
 
 def upsert_sql(table: Table = applications) -> str:

@@ -124,7 +124,7 @@ class GroupProjector:
                 outcome = self._on_applied(stream, applied)
                 if outcome is not None:
                     await outcome
-        by_id = dict(zip(ids, entries, strict=True))
+        by_id = dict(zip(ids, entries, strict=True)) if failed else {}
         for entry_id, reason in failed.items():
             await self._failed(stream, entry_id, by_id[entry_id], reason)
 
