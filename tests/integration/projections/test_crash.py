@@ -72,7 +72,7 @@ async def test_kill9_mid_batch_then_restart_leaves_every_row_equal_to_the_fold(
     store = RedisStreamEventStore(
         redis, partitions=settings.stream_partitions, prefix=settings.stream_prefix
     )
-    histories = await append_histories(store, 600)
+    histories = await append_histories(store, 1000)
     total = sum(len(h) for h in histories.values())
     projector.start()
 
