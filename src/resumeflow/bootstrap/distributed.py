@@ -1,0 +1,224 @@
+"""The workers' composition root: settings in, a Services with its clients out.
+
+Runs on the worker process's event loop (tasks/loop.py), so every client made here is bound to
+that loop and lives as long as the process; ``aclose`` releases them in reverse order. Each
+adapter is chosen on its own: ``local`` (the embedded mode's), ``real`` (S3, Textract, Gemini)
+or ``simulated`` (local plus the cloud's latency, for the benchmark and the worker tests). The
+event log is always the Redis Streams store.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from redis.asyncio import Redis
+
+from resumeflow.adapters.gemini import GeminiEmbedder, GeminiParser, make_client
+from resumeflow.adapters.local.blobs import FileSystemBlobStore
+from resumeflow.adapters.local.embedder import HashingEmbedder
+from resumeflow.adapters.local.extraction import LocalTextExtractor
+from resumeflow.adapters.local.parser import LocalResumeParser
+from resumeflow.adapters.rate_limit import RedisTokenBucket
+from resumeflow.adapters.s3 import S3BlobStore, s3_config
+from resumeflow.adapters.simulated import (
+    LatencyBlobStore,
+    LatencyEmbedder,
+    LatencyParser,
+    SimulatedTextract,
+)
+from resumeflow.adapters.textract import TextractExtractor
+from resumeflow.bootstrap.worker_settings import WorkerSettings
+from resumeflow.domain.jobs import JobPost
+from resumeflow.domain.ports import (
+    BlobStore,
+    Embedder,
+    JobPostRepository,
+    ResumeParser,
+    TextExtractor,
+)
+from resumeflow.pipeline.services import RetryPolicy, Services
+from resumeflow.streams.database import create_engine
+from resumeflow.streams.job_posts import SqlJobPostRepository
+from resumeflow.streams.redis_client import create_redis
+from resumeflow.streams.redis_store import RedisStreamEventStore
+from resumeflow.telemetry import current_traceparent
+
+__all__ = ["CachedJobPosts", "WorkerRuntime", "open_worker_runtime"]
+
+
+class CachedJobPosts:
+    """Job posts change rarely and every score stage reads one: keep each for ``ttl`` seconds."""
+
+    def __init__(self, inner: JobPostRepository, ttl: float = 30.0) -> None:
+        self._inner = inner
+        self.ttl = ttl
+        self._cache: dict[UUID, tuple[float, JobPost]] = {}
+
+    async def add(self, job: JobPost) -> None:
+        await self._inner.add(job)
+        self._cache.pop(job.id, None)
+
+    async def get(self, job_post_id: UUID) -> JobPost | None:
+        hit = self._cache.get(job_post_id)
+        if hit is not None and time.monotonic() - hit[0] < self.ttl:
+            return hit[1]
+        job = await self._inner.get(job_post_id)
+        if job is not None:
+            self._cache[job_post_id] = (time.monotonic(), job)
+        return job
+
+
+@dataclass
+class WorkerRuntime:
+    settings: WorkerSettings
+    services: Services
+    redis: Redis
+    stack: AsyncExitStack = field(repr=False)
+
+    async def aclose(self) -> None:
+        await self.stack.aclose()
+
+
+async def open_worker_runtime(settings: WorkerSettings) -> WorkerRuntime:
+    """Every client the stages need, opened once; close with ``aclose``."""
+    stack = AsyncExitStack()
+    try:
+        redis = create_redis(settings.redis_url)
+        stack.push_async_callback(redis.aclose)
+        engine = create_engine(settings.database_url)
+        stack.push_async_callback(engine.dispose)
+        clients = _Clients(settings, stack)
+        inbox, blobs = await clients.blob_stores()
+        services = Services(
+            events=RedisStreamEventStore(
+                redis, partitions=settings.stream_partitions, prefix=settings.stream_prefix
+            ),
+            inbox=inbox,
+            blobs=blobs,
+            extractor=await clients.extractor(blobs, redis),
+            parser=await clients.parser(redis),
+            embedder=await clients.embedder(redis),
+            job_posts=CachedJobPosts(SqlJobPostRepository(engine)),
+            retry=RetryPolicy(
+                max_attempts=settings.max_stage_attempts,
+                base_seconds=settings.retry_base_seconds,
+                max_seconds=settings.retry_max_seconds,
+            ),
+            traceparent=current_traceparent,
+        )
+    except BaseException:
+        await stack.aclose()
+        raise
+    return WorkerRuntime(settings=settings, services=services, redis=redis, stack=stack)
+
+
+class _Clients:
+    """Builds each adapter the settings name, entering remote clients on ``stack`` once."""
+
+    def __init__(self, settings: WorkerSettings, stack: AsyncExitStack) -> None:
+        self.settings = settings
+        self.stack = stack
+        self._aws: Any = None
+        self._gemini: Any = None
+        self._limiter: RedisTokenBucket | None = None
+
+    async def _aws_client(self, service: str, region: str, endpoint: str | None) -> Any:
+        import aioboto3  # only deployments that use AWS pay for importing it
+
+        if self._aws is None:
+            self._aws = aioboto3.Session()
+        return await self.stack.enter_async_context(
+            self._aws.client(service, endpoint_url=endpoint, config=s3_config(region))
+        )
+
+    async def blob_stores(self) -> tuple[BlobStore, BlobStore]:
+        s = self.settings
+        if s.blob_store == "real":
+            client = await self._aws_client("s3", s.s3_region, s.s3_endpoint_url)
+            return (
+                S3BlobStore(client, bucket=s.s3_bucket, prefix=s.s3_inbox_prefix, name="inbox"),
+                S3BlobStore(client, bucket=s.s3_bucket),
+            )
+        inbox = FileSystemBlobStore(s.data_dir / "inbox", name="inbox")
+        blobs = FileSystemBlobStore(s.data_dir / "blobs")
+        if s.blob_store == "simulated":
+            return (
+                LatencyBlobStore(inbox, s.simulated_s3_seconds),
+                LatencyBlobStore(blobs, s.simulated_s3_seconds),
+            )
+        return inbox, blobs
+
+    async def extractor(self, blobs: BlobStore, redis: Redis) -> TextExtractor:
+        s = self.settings
+        if s.extractor == "real":
+            if not isinstance(blobs, S3BlobStore):
+                raise ValueError(
+                    "the real extractor (Textract) reads from the real blob store (S3)"
+                )
+            region = s.textract_region or s.s3_region
+            client = await self._aws_client("textract", region, s.textract_endpoint_url)
+            return TextractExtractor(client, blobs, poll_seconds=s.textract_poll_seconds)
+        local = LocalTextExtractor(
+            FileSystemBlobStore(s.data_dir / "blobs") if s.blob_store != "real" else blobs,
+            ocr_language=s.ocr_language,
+        )
+        if s.extractor == "simulated":
+            return SimulatedTextract(
+                redis,
+                local,
+                polls=s.simulated_textract_polls,
+                poll_seconds=s.simulated_textract_poll_seconds,
+                prefix=f"{s.stream_prefix}:sim:textract",
+            )
+        return local
+
+    def _client(self) -> Any:
+        if self._gemini is None:
+            s = self.settings
+            self._gemini = make_client(
+                s.gemini_api_key.get_secret_value(),
+                base_url=s.gemini_base_url,
+                api_version=s.gemini_api_version,
+                timeout_seconds=s.gemini_timeout_seconds,
+                attempts=s.gemini_http_attempts,
+            )
+            self.stack.push_async_callback(self._gemini.aio.aclose)
+        return self._gemini
+
+    def _rate_limit(self, redis: Redis) -> RedisTokenBucket:
+        if self._limiter is None:
+            s = self.settings
+            self._limiter = RedisTokenBucket(
+                redis,
+                key=f"{s.stream_prefix}:ratelimit:gemini",
+                per_minute=s.gemini_rate_per_minute,
+            )
+        return self._limiter
+
+    async def parser(self, redis: Redis) -> ResumeParser:
+        s = self.settings
+        if s.parser == "real":
+            return GeminiParser(
+                self._client(), model=s.gemini_model, limiter=self._rate_limit(redis)
+            )
+        if s.parser == "simulated":
+            return LatencyParser(LocalResumeParser(), s.simulated_gemini_seconds)
+        return LocalResumeParser()
+
+    async def embedder(self, redis: Redis) -> Embedder:
+        s = self.settings
+        if s.embedder == "real":
+            return GeminiEmbedder(
+                self._client(),
+                model=s.gemini_embedding_model,
+                dimension=s.embedding_dimension,
+                limiter=self._rate_limit(redis),
+            )
+        local = HashingEmbedder(s.embedding_dimension)
+        if s.embedder == "simulated":
+            return LatencyEmbedder(local, s.simulated_embedding_seconds)
+        return local

@@ -1,0 +1,122 @@
+"""The Celery app and its two tasks: run a stage for a batch of applications, and sweep.
+
+``celery -A resumeflow.tasks worker`` (or ``resumeflow worker``) starts a worker; the settings
+come from ``RESUMEFLOW_*`` variables (bootstrap/worker_settings.py). Reliability settings, and
+why (STACK-NOTES §1; docs/adr/0004-async-bridge.md):
+
+- JSON only, no results stored: the log is where outcomes live, not a result backend;
+- late acks, one prefetched message: a message leaves the broker only when its stage's events
+  are stored, and an idle worker can take work a busy one would otherwise hold;
+- a prefork child that dies is re-sent as a retry (5.7's ``task_retry_on_worker_lost``), at most
+  ``task_max_retries`` times, so a poison message cannot loop; a whole worker that dies leaves
+  its messages unacked, and the broker hands them out again after ``visibility_timeout``;
+- ``visibility_timeout`` exceeds the hard time limit plus the longest countdown (checked by
+  the settings), or the broker would hand a running or waiting task to a second worker;
+- soft and hard time limits: prefork enforces both; in every pool the task also cancels its
+  coroutine at the soft limit, so a hung call cannot hold a thread forever.
+
+Every stage is idempotent (``run_stage`` skips what the log shows done, and appends with an
+expected version), so delivery can be at least once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from uuid import UUID
+
+from celery import Celery
+
+from resumeflow.bootstrap.distributed import WorkerRuntime, open_worker_runtime
+from resumeflow.bootstrap.worker_settings import WorkerSettings
+from resumeflow.domain.events import Stage
+from resumeflow.tasks import loop
+from resumeflow.tasks.dispatch import dispatch, send
+from resumeflow.tasks.stages import STAGE_TASK, run_batch
+from resumeflow.tasks.sweeper import SWEEP_TASK, Sweeper
+
+__all__ = ["app", "create_app", "register_tasks", "settings"]
+
+log = logging.getLogger(__name__)
+QUEUE = "resumeflow"
+
+
+def create_app(settings: WorkerSettings) -> Celery:
+    """A Celery app configured from ``settings`` (tasks are registered by ``register_tasks``)."""
+    celery = Celery("resumeflow", broker=settings.broker_url, set_as_current=False)
+    celery.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        result_serializer="json",
+        task_ignore_result=True,
+        task_default_queue=QUEUE,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_retry_on_worker_lost=True,
+        task_acks_on_failure=True,
+        task_acks_on_timeout=True,
+        worker_prefetch_multiplier=1,
+        worker_pool=settings.worker_pool,
+        worker_concurrency=settings.worker_concurrency,
+        worker_hijack_root_logger=False,
+        task_soft_time_limit=settings.task_soft_time_limit,
+        task_time_limit=settings.task_time_limit,
+        broker_transport_options={"visibility_timeout": settings.visibility_timeout},
+        broker_connection_retry_on_startup=True,
+        worker_send_task_events=True,  # what Flower and `celery events` watch
+        task_send_sent_event=True,
+        beat_schedule={
+            "sweep": {"task": SWEEP_TASK, "schedule": settings.sweep_every_seconds},
+        },
+    )
+    return celery
+
+
+def register_tasks(celery: Celery, settings: WorkerSettings) -> None:
+    """Add the stage and sweep tasks to ``celery``, and the loop that runs their coroutines."""
+
+    async def open_runtime() -> WorkerRuntime:
+        return await open_worker_runtime(settings)
+
+    loop.install(open_runtime)
+
+    def run_stage_task(stage: str, application_ids: list[str], polls: int = 0) -> dict[str, Any]:
+        """Run ``stage`` for each application; send what their outcomes call for."""
+        runtime: WorkerRuntime = loop.process_runtime()
+        plan = loop.run(
+            run_batch(
+                runtime.services,
+                Stage(stage),
+                [UUID(i) for i in application_ids],
+                polls=polls,
+                max_polls=settings.max_pending_polls,
+            ),
+            timeout=settings.task_soft_time_limit,
+        )
+        for message in plan:
+            send(celery, message)
+        return {"stage": stage, "applications": len(application_ids), "sent": len(plan)}
+
+    def sweep() -> dict[str, int]:
+        """Re-send the due stage of every application stuck past ``stuck_after_seconds``."""
+        runtime: WorkerRuntime = loop.process_runtime()
+        sweeper = Sweeper(
+            runtime.services,
+            runtime.redis,
+            prefix=settings.stream_prefix,
+            stuck_after=settings.stuck_after_seconds,
+        )
+        due = loop.run(sweeper.sweep(), timeout=settings.task_soft_time_limit)
+        for stage, ids in due.items():
+            log.warning("sweeper: %d applications stuck before %s; sent again", len(ids), stage)
+            dispatch(celery, stage, ids)
+        return {stage.value: len(ids) for stage, ids in due.items()}
+
+    # celery is untyped: registering by call keeps the functions' own signatures checked
+    celery.task(name=STAGE_TASK, max_retries=settings.task_max_retries)(run_stage_task)
+    celery.task(name=SWEEP_TASK, max_retries=0)(sweep)
+
+
+settings = WorkerSettings()
+app = create_app(settings)
+register_tasks(app, settings)
