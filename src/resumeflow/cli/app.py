@@ -19,6 +19,7 @@ from resumeflow.adapters.local.extraction import extract_document
 from resumeflow.adapters.local.jobs import job_post_from_text
 from resumeflow.bench.cli import bench_app
 from resumeflow.bootstrap.embedded import EmbeddedRuntime, embedded_runtime
+from resumeflow.cli import projections
 from resumeflow.cli.results import (
     history_record,
     print_history,
@@ -43,6 +44,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(bench_app, name="bench")
+projections.register(app, bench_app)
 out = Console()
 err = Console(stderr=True)
 
