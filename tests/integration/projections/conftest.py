@@ -16,8 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from resumeflow.streams.database import create_engine
 from resumeflow.streams.migrate import upgrade
 from resumeflow.streams.settings import ProjectorSettings
-from tests.pg_server import PostgresServer
-from tests.servers import RedisServer
+from tests.servers import PostgresServer, RedisServer
 
 
 @pytest.fixture(scope="session")

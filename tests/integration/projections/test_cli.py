@@ -19,8 +19,7 @@ from resumeflow.streams.redis_store import RedisStreamEventStore
 from resumeflow.streams.settings import ProjectorSettings
 from tests.factories import happy_history
 from tests.integration.projections.helpers import count, running, wait_for
-from tests.pg_server import PostgresServer
-from tests.servers import RedisServer
+from tests.servers import PostgresServer, RedisServer
 
 pytestmark = pytest.mark.integration
 

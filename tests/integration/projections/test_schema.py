@@ -16,7 +16,7 @@ from resumeflow.streams import queries
 from resumeflow.streams.database import create_engine
 from resumeflow.streams.migrate import alembic_config, downgrade, upgrade
 from resumeflow.streams.tables import metadata
-from tests.pg_server import PostgresServer
+from tests.servers import PostgresServer
 
 pytestmark = pytest.mark.integration
 
