@@ -248,9 +248,14 @@ class EventCodec:
         if payload_type is None:
             raise UnknownEventType(f"unknown event type {type_name!r}")
         payload = record["payload"]
+        version = int(record["schema_version"])
+        if version == payload_type.schema_version and isinstance(payload, str | bytes):
+            # the common case: current JSON validated in one pass by pydantic-core, no dict
+            return self._envelope(
+                record, type_name, version, payload_type.model_validate_json(payload)
+            )
         if isinstance(payload, str | bytes):
             payload = json.loads(payload)
-        version = int(record["schema_version"])
         while version < payload_type.schema_version:
             upcast = self._upcasters.get((type_name, version))
             if upcast is None:
@@ -259,6 +264,12 @@ class EventCodec:
             version += 1
         if version > payload_type.schema_version:
             raise UnknownEventType(f"{type_name!r} schema version {version} is newer than ours")
+        return self._envelope(record, type_name, version, payload_type.model_validate(payload))
+
+    @staticmethod
+    def _envelope(
+        record: Mapping[Any, Any], type_name: str, version: int, payload: EventPayload
+    ) -> EventEnvelope:
         causation = record.get("causation_id")
         return EventEnvelope(
             event_id=UUID(str(record["event_id"])),
@@ -270,7 +281,7 @@ class EventCodec:
             correlation_id=UUID(str(record["correlation_id"])),
             causation_id=UUID(str(causation)) if causation else None,
             traceparent=record.get("traceparent") or None,
-            payload=payload_type.model_validate(payload),
+            payload=payload,
         )
 
     def dumps(self, event: EventEnvelope) -> str:
