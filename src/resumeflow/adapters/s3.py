@@ -75,7 +75,11 @@ class S3BlobStore:
         return data
 
     async def delete(self, key: str) -> None:
-        await self._client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        """Deleting a missing object succeeds (S3 answers 204 either way)."""
+        try:
+            await self._client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable(error) from error
 
     def object_name(self, key: str) -> str:
         """The object's name in the bucket (what Textract is told to read)."""

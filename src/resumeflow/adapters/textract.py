@@ -24,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from resumeflow.adapters.s3 import S3BlobStore
 from resumeflow.domain.documents import DocumentFormat, ExtractedText, PageText, TextSource
 from resumeflow.domain.errors import StageError, StagePending
-from resumeflow.domain.ports import DocumentRef
+from resumeflow.domain.ports import BlobNotFound, DocumentRef
 
 __all__ = ["SYNC_LIMIT_BYTES", "TextractExtractor"]
 
@@ -116,6 +116,10 @@ class TextractExtractor:
             blocks = await self._blocks(document, request_token)
         except (ClientError, BotoCoreError) as error:
             raise translate(error) from error
+        except BlobNotFound as missing:  # as Textract's InvalidS3ObjectException would say
+            raise StageError(
+                "upload_lost", f"no object {document.blob_key}", retryable=False
+            ) from missing
         return ExtractedText(
             format=document.format, pages=pages_from_blocks(blocks), extractor=self.name
         )
@@ -132,7 +136,8 @@ class TextractExtractor:
         if small and document.format is DocumentFormat.PDF:
             data = await self._blobs.get(document.blob_key)
             if await asyncio.to_thread(_pdf_pages, data) == 1:
-                response = await self._client.detect_document_text(Document={"Bytes": data})
+                # the S3 object, not the bytes: Textract takes at most 5 MB as Bytes
+                response = await self._client.detect_document_text(Document={"S3Object": s3_object})
                 return list(response.get("Blocks", []))
         started = await self._client.start_document_text_detection(
             DocumentLocation={"S3Object": s3_object}, ClientRequestToken=token[:64]
