@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from typing import Protocol
 
+import aiohttp
 from google import genai
 from google.genai import errors, types
 from pydantic import BaseModel, ValidationError
@@ -46,8 +47,11 @@ def make_client(
     attempts: int = 4,
     initial_delay: float = 1.0,
     max_delay: float = 20.0,
+    jitter: float = 1.0,
 ) -> genai.Client:
-    """A client whose HTTP layer retries transient statuses ``attempts`` times in all."""
+    """A client whose HTTP layer makes at most ``attempts`` requests per call, retrying
+    transient statuses after ``initial_delay * 2**n`` (capped at ``max_delay``) plus up to
+    ``jitter`` seconds drawn at random. Close it with ``await client.aio.aclose()``."""
     options = types.HttpOptions(
         base_url=base_url,
         api_version=api_version,
@@ -57,14 +61,21 @@ def make_client(
             initial_delay=initial_delay,
             max_delay=max_delay,
             exp_base=2,
-            jitter=1,
+            jitter=jitter,
             http_status_codes=RETRY_STATUS,
         ),
     )
     return genai.Client(api_key=api_key, http_options=options)
 
 
-def translate(error: errors.APIError) -> StageError:
+_NETWORK_ERRORS = (aiohttp.ClientError, OSError)  # OSError covers TimeoutError
+"""What ``client.aio`` raises when no HTTP answer came: it sends through aiohttp whenever aiohttp
+is importable, which aioboto3 guarantees here. The SDK retries these itself first."""
+
+
+def translate(error: errors.APIError | aiohttp.ClientError | OSError) -> StageError:
+    if not isinstance(error, errors.APIError):
+        return StageError("llm_unavailable", f"{type(error).__name__}: {error}", retryable=True)
     code = int(error.code or 0)
     detail = f"{code} {error.status or ''}: {error.message or ''}".strip()
     if code == 429:
@@ -152,7 +163,7 @@ class GeminiParser:
                 response = await self._client.aio.models.generate_content(
                     model=self.model, contents=PROMPT + text, config=config
                 )
-            except errors.APIError as error:
+            except (errors.APIError, *_NETWORK_ERRORS) as error:
                 raise translate(error) from error
             if isinstance(response.parsed, ResumeSchema):
                 return response.parsed.to_domain()
@@ -195,6 +206,8 @@ class GeminiEmbedder:
         self.dimension = dimension
 
     async def embed(self, texts: Sequence[str]) -> list[tuple[float, ...]]:
+        if not texts:
+            return []  # the API refuses an empty batch; nothing to spend a token on
         if self._limiter is not None:
             await self._limiter.acquire()
         contents: list[types.Content] = [types.Content(parts=[types.Part(text=t)]) for t in texts]
@@ -206,7 +219,7 @@ class GeminiEmbedder:
                     output_dimensionality=self.dimension, task_type="SEMANTIC_SIMILARITY"
                 ),
             )
-        except errors.APIError as error:
+        except (errors.APIError, *_NETWORK_ERRORS) as error:
             raise translate(error) from error
         embeddings = response.embeddings or []
         if len(embeddings) != len(texts):
