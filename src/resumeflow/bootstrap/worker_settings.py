@@ -68,6 +68,7 @@ class WorkerSettings(BaseSettings):
         description="threads: one process, one event loop, many tasks in flight (ADR 0004)",
     )
     worker_concurrency: int = Field(default=16, ge=1, description="pool threads or processes")
+    queue: str = Field(default="resumeflow", min_length=1, description="the stage tasks' queue")
 
     max_stage_attempts: int = Field(default=3, ge=1)
     retry_base_seconds: float = Field(default=1.0, ge=0)
@@ -76,13 +77,23 @@ class WorkerSettings(BaseSettings):
     task_soft_time_limit: float = Field(default=240.0, gt=0)
     task_time_limit: float = Field(default=300.0, gt=0)
     task_max_retries: int = Field(default=3, ge=0, description="redeliveries of a lost task")
+    lost_task_retry_seconds: float = Field(
+        default=5.0, ge=0, description="countdown of a task re-sent after its prefork child died"
+    )
     visibility_timeout: int = Field(default=3600, ge=1)
+    unacked_restore_seconds: int = Field(
+        default=30,
+        ge=1,
+        description="how often a worker hands out again messages past the visibility timeout",
+    )
     sweep_every_seconds: float = Field(default=60.0, gt=0)
     stuck_after_seconds: float = Field(default=600.0, gt=0)
 
     @model_validator(mode="after")
     def _check(self) -> WorkerSettings:
-        longest_wait = max(self.retry_max_seconds, self.textract_poll_seconds)
+        longest_wait = max(
+            self.retry_max_seconds, self.textract_poll_seconds, self.lost_task_retry_seconds
+        )
         if self.visibility_timeout <= self.task_time_limit + longest_wait:
             raise ValueError(
                 "visibility_timeout must exceed the hard time limit plus the longest countdown, "

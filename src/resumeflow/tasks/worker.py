@@ -7,9 +7,11 @@ why (STACK-NOTES §1; docs/adr/0004-async-bridge.md):
 - JSON only, no results stored: the log is where outcomes live, not a result backend;
 - late acks, one prefetched message: a message leaves the broker only when its stage's events
   are stored, and an idle worker can take work a busy one would otherwise hold;
-- a prefork child that dies is re-sent as a retry (5.7's ``task_retry_on_worker_lost``), at most
-  ``task_max_retries`` times, so a poison message cannot loop; a whole worker that dies leaves
-  its messages unacked, and the broker hands them out again after ``visibility_timeout``;
+- a prefork child that dies is re-sent as a retry (5.7's ``task_retry_on_worker_lost``) after
+  ``lost_task_retry_seconds`` (Celery's default would be 180 s), at most ``task_max_retries``
+  times, so a poison message cannot loop; a whole worker that dies leaves its messages unacked,
+  and a surviving worker hands them out again once they are ``visibility_timeout`` old (it looks
+  every ``unacked_restore_seconds``; kombu's default is every 100 s);
 - ``visibility_timeout`` exceeds the hard time limit plus the longest countdown (checked by
   the settings), or the broker would hand a running or waiting task to a second worker;
 - soft and hard time limits: prefork enforces both; in every pool the task also cancels its
@@ -30,6 +32,7 @@ from celery import Celery
 from resumeflow.bootstrap.distributed import WorkerRuntime, open_worker_runtime
 from resumeflow.bootstrap.worker_settings import WorkerSettings
 from resumeflow.domain.events import Stage
+from resumeflow.streams.redis_health import check_durability
 from resumeflow.tasks import loop
 from resumeflow.tasks.dispatch import dispatch, send
 from resumeflow.tasks.stages import STAGE_TASK, run_batch
@@ -38,7 +41,6 @@ from resumeflow.tasks.sweeper import SWEEP_TASK, Sweeper
 __all__ = ["app", "create_app", "register_tasks", "settings"]
 
 log = logging.getLogger(__name__)
-QUEUE = "resumeflow"
 
 
 def create_app(settings: WorkerSettings) -> Celery:
@@ -49,7 +51,7 @@ def create_app(settings: WorkerSettings) -> Celery:
         accept_content=["json"],
         result_serializer="json",
         task_ignore_result=True,
-        task_default_queue=QUEUE,
+        task_default_queue=settings.queue,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         task_retry_on_worker_lost=True,
@@ -61,7 +63,11 @@ def create_app(settings: WorkerSettings) -> Celery:
         worker_hijack_root_logger=False,
         task_soft_time_limit=settings.task_soft_time_limit,
         task_time_limit=settings.task_time_limit,
-        broker_transport_options={"visibility_timeout": settings.visibility_timeout},
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout,
+            "unacked_restore_interval": settings.unacked_restore_seconds,
+            "unacked_restore_throttle": 1,  # scan on every interval (the index is a sorted set)
+        },
         broker_connection_retry_on_startup=True,
         worker_send_task_events=True,  # what Flower and `celery events` watch
         task_send_sent_event=True,
@@ -76,7 +82,9 @@ def register_tasks(celery: Celery, settings: WorkerSettings) -> None:
     """Add the stage and sweep tasks to ``celery``, and the loop that runs their coroutines."""
 
     async def open_runtime() -> WorkerRuntime:
-        return await open_worker_runtime(settings)
+        runtime = await open_worker_runtime(settings)
+        await check_durability(runtime.redis)  # warnings only: see docs/operations/redis.md
+        return runtime
 
     loop.install(open_runtime)
 
@@ -113,7 +121,11 @@ def register_tasks(celery: Celery, settings: WorkerSettings) -> None:
         return {stage.value: len(ids) for stage, ids in due.items()}
 
     # celery is untyped: registering by call keeps the functions' own signatures checked
-    celery.task(name=STAGE_TASK, max_retries=settings.task_max_retries)(run_stage_task)
+    celery.task(
+        name=STAGE_TASK,
+        max_retries=settings.task_max_retries,
+        default_retry_delay=settings.lost_task_retry_seconds,
+    )(run_stage_task)
     celery.task(name=SWEEP_TASK, max_retries=0)(sweep)
 
 
