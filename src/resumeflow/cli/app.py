@@ -19,7 +19,7 @@ from resumeflow.adapters.local.extraction import extract_document
 from resumeflow.adapters.local.jobs import job_post_from_text
 from resumeflow.bench.cli import bench_app
 from resumeflow.bootstrap.embedded import EmbeddedRuntime, embedded_runtime
-from resumeflow.cli import projections
+from resumeflow.cli import projections, workers
 from resumeflow.cli.results import (
     history_record,
     print_history,
@@ -45,6 +45,7 @@ app = typer.Typer(
 )
 app.add_typer(bench_app, name="bench")
 projections.register(app, bench_app)
+workers.register(app)
 out = Console()
 err = Console(stderr=True)
 
