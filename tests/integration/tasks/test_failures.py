@@ -1,0 +1,75 @@
+"""Failures on real workers: a permanent one ends ``failed`` once; a transient one is retried."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections import Counter
+
+import pytest
+
+from tests.integration.tasks.conftest import SUCCESS_TYPES, Site
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_lost_upload_fails_the_application_once_without_retries(site: Site) -> None:
+    site.worker("w")
+    (app,) = await site.submit(1)
+    shutil.rmtree(site.settings.data_dir / "inbox")  # the parked upload is gone
+    site.dispatch([app])
+
+    (history,) = (await site.wait_terminal([app])).values()
+    await asyncio.sleep(1.0)  # time for a retry storm to show, if there were one
+
+    assert await site.history(app) == history
+    assert [e.type for e in history] == [
+        "application.received",
+        "application.stage_failed",
+        "application.failed",
+    ]
+    failed, ended = history[1].payload, history[2].payload
+    assert failed.model_dump(include={"stage", "attempt", "retryable", "reason"}) == {
+        "stage": "store",
+        "attempt": 1,
+        "retryable": False,
+        "reason": "upload_lost",
+    }
+    assert ended.model_dump(include={"stage", "reason"}) == {
+        "stage": "store",
+        "reason": "upload_lost",
+    }
+    broker = await site.broker()
+    try:
+        assert await broker.llen(site.settings.queue) == 0
+        assert await broker.hlen("unacked") == 0
+    finally:
+        await broker.aclose()
+
+
+async def test_a_transient_fault_is_recorded_retried_and_then_completes(site: Site) -> None:
+    site.worker("w", max_stage_attempts=5)
+    blobs = site.settings.data_dir / "blobs"
+    shutil.rmtree(blobs, ignore_errors=True)
+    blobs.parent.mkdir(parents=True, exist_ok=True)
+    blobs.write_bytes(b"")  # a file where the blob folder should be: every write fails
+    (app,) = await site.submit(1)
+    site.dispatch([app])
+
+    await site.wait_for(app, "application.stage_failed")
+    blobs.unlink()  # the fault clears
+    (history,) = (await site.wait_terminal([app])).values()
+
+    failures = [e.payload for e in history if e.type == "application.stage_failed"]
+    assert failures, history
+    first = failures[0].model_dump(include={"stage", "attempt", "retryable", "reason"})
+    assert first == {
+        "stage": "store",
+        "attempt": 1,
+        "retryable": True,
+        "reason": "unexpected_error",
+    }
+    assert [f.attempt for f in failures] == list(range(1, len(failures) + 1))  # type: ignore[attr-defined]
+    assert history[-1].type == "application.completed"
+    successes = Counter(e.type for e in history if e.type != "application.stage_failed")
+    assert successes == Counter(SUCCESS_TYPES)
