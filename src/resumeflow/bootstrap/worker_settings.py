@@ -81,6 +81,10 @@ class WorkerSettings(BaseSettings):
         default=5.0, ge=0, description="countdown of a task re-sent after its prefork child died"
     )
     visibility_timeout: int = Field(default=3600, ge=1)
+    task_events: bool = Field(
+        default=False,
+        description="send task events from the start (Flower enables them itself when it runs)",
+    )
     unacked_restore_seconds: int = Field(
         default=30,
         ge=1,

@@ -69,8 +69,11 @@ def create_app(settings: WorkerSettings) -> Celery:
             "unacked_restore_throttle": 1,  # scan on every interval (the index is a sorted set)
         },
         broker_connection_retry_on_startup=True,
-        worker_send_task_events=True,  # what Flower and `celery events` watch
-        task_send_sent_event=True,
+        # Task events cost each message several broker writes (a fifth of a worker's CPU in
+        # bench pipeline); Flower turns them on in running workers when it starts watching
+        # (its --enable_events default), and `celery control enable_events` does the same.
+        worker_send_task_events=settings.task_events,
+        task_send_sent_event=settings.task_events,
         beat_schedule={
             "sweep": {"task": SWEEP_TASK, "schedule": settings.sweep_every_seconds},
         },
