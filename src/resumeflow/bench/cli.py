@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,6 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from resumeflow.bench.append import run_append_bench
+from resumeflow.bench.pipeline import Latencies, bench_pipeline
+from resumeflow.devservers import RedisServer
 
 __all__ = ["bench_app"]
 
@@ -86,6 +89,104 @@ def append(
             f"[{'green' if ratio >= floor else 'red'}]{ratio:.2f}[/]",
             f"{floor:.2f}",
         )
+    Console().print(table)
+
+
+PIPELINE_FLOORS = {"ratio_to_ideal": 0.8, "speedup_vs_sync": 100.0}
+"""Issue 5: at 200 in flight, and under 1,000 MiB of peak RSS for both workers together."""
+PIPELINE_RSS_CEILING_MB = 1000.0
+
+
+@bench_app.command()
+def pipeline(
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Redis for the event log (default: a throwaway redis-server); keys go under a "
+            "fresh prefix and are deleted after",
+            show_default=False,
+        ),
+    ] = None,
+    broker_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Celery broker (default: the event log's Redis, database 1 when spawned); no "
+            "other worker may consume its 'resumeflow' queue",
+            show_default=False,
+        ),
+    ] = None,
+    applications: Annotated[int, typer.Option(min=1, help="applications measured")] = 2000,
+    in_flight: Annotated[int, typer.Option(min=1, help="applications kept in flight")] = 200,
+    workers: Annotated[int, typer.Option(min=1, help="worker processes")] = 2,
+    concurrency: Annotated[int, typer.Option(min=1, help="pool threads per worker")] = 16,
+    batch_size: Annotated[int, typer.Option(min=1, help="applications per first message")] = 25,
+    s3_ms: Annotated[float, typer.Option(min=0, help="simulated S3 round trip")] = 20.0,
+    textract_polls: Annotated[int, typer.Option(min=0, help="polls an OCR job stays busy")] = 3,
+    textract_poll_ms: Annotated[float, typer.Option(min=0, help="between OCR polls")] = 300.0,
+    gemini_ms: Annotated[float, typer.Option(min=0, help="simulated Gemini parse call")] = 800.0,
+    embedding_ms: Annotated[float, typer.Option(min=0, help="simulated embedding call")] = 150.0,
+    sync_applications: Annotated[
+        int, typer.Option(min=1, help="applications for the synchronous baseline")
+    ] = 5,
+    warmup: Annotated[int, typer.Option(min=0, help="applications run before measuring")] = 50,
+    resume: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="the resume (default: examples/resume.pdf)"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """The distributed pipeline (2 workers, simulated cloud latency) beside the synchronous loop."""
+    latencies = Latencies(
+        s3=s3_ms / 1000,
+        textract_polls=textract_polls,
+        textract_poll=textract_poll_ms / 1000,
+        gemini=gemini_ms / 1000,
+        embedding=embedding_ms / 1000,
+    )
+    server = RedisServer() if redis_url is None else None
+    try:
+        if server is not None:
+            server.start()
+            redis_url = server.url
+            broker_url = broker_url or redis_url.rsplit("/", 1)[0] + "/1"
+        assert redis_url is not None
+        result = asyncio.run(
+            bench_pipeline(
+                redis_url,
+                broker_url=broker_url,
+                applications=applications,
+                in_flight=in_flight,
+                workers=workers,
+                concurrency=concurrency,
+                batch_size=batch_size,
+                latencies=latencies,
+                sync_applications=sync_applications,
+                warmup=warmup,
+                resume=resume,
+            )
+        )
+    finally:
+        if server is not None:
+            server.cleanup()
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    table = Table(title=f"pipeline: {applications} applications, {in_flight} in flight, "
+                  f"{workers} workers x {concurrency} threads")  # fmt: skip
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("floor", justify="right")
+    checks = {
+        **{k: (result[k] >= v, f">= {v:g}") for k, v in PIPELINE_FLOORS.items()},
+        "peak_rss_mb": (
+            result["peak_rss_mb"] < PIPELINE_RSS_CEILING_MB,
+            f"< {PIPELINE_RSS_CEILING_MB:g}",
+        ),
+    }
+    for key in ("apps_per_s", "ideal_apps_per_s", "ratio_to_ideal", "sync_apps_per_s",
+                "speedup_vs_sync", "peak_rss_mb", "latency_p50_s", "latency_p95_s"):  # fmt: skip
+        ok, floor = checks.get(key, (True, ""))
+        table.add_row(key, f"[{'green' if ok else 'red'}]{result[key]:,}[/]", floor)
     Console().print(table)
 
 
