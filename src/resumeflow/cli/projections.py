@@ -26,6 +26,7 @@ from rich.table import Table
 from resumeflow.bench.common import servers
 from resumeflow.bench.project import bench_project
 from resumeflow.bench.query import bench_query
+from resumeflow.bench.rebuild import bench_rebuild
 from resumeflow.bootstrap.projector import run_projector
 from resumeflow.streams.database import create_engine
 from resumeflow.streams.rebuild import rebuild
@@ -171,6 +172,18 @@ def bench_query_command(
     _report(result, as_json)
 
 
+def bench_rebuild_command(
+    postgres_url: BenchPostgres = None,
+    spawn: Spawn = False,
+    applications: Annotated[int, typer.Option(help="applications (7 events each)")] = 100_000,
+    as_json: AsJson = False,
+) -> None:
+    """Seconds to rebuild the read models from an archive of that many applications' events."""
+    with servers(postgres_url, None, spawn=spawn, redis=False) as (pg, _):
+        result = asyncio.run(bench_rebuild(pg, applications_count=applications))
+    _report(result, as_json)
+
+
 def _report(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(result))
@@ -179,7 +192,7 @@ def _report(result: dict[str, Any], as_json: bool) -> None:
 
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add ``projector``, ``projections rebuild``, ``streams status``, ``bench project|query``."""
+    """Add ``projector``, ``projections rebuild``, ``streams status`` and the ``bench`` commands."""
     app.command("projector")(projector)
     projections = typer.Typer(help="Read models: rebuild from the events archive.")
     projections.command("rebuild")(rebuild_command)
@@ -189,3 +202,4 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     app.add_typer(streams, name="streams")
     bench.command("project")(bench_project_command)
     bench.command("query")(bench_query_command)
+    bench.command("rebuild")(bench_rebuild_command)

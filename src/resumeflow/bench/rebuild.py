@@ -1,0 +1,50 @@
+"""``resumeflow bench rebuild``: how long a rebuild of the read models takes for a log of N events.
+
+The archive of a fresh database is filled with N complete application histories (7 events each,
+written with the projector's own archive projection, untimed); then ``streams.rebuild.rebuild``
+folds them into fresh tables, builds their indexes and swaps them in, as
+``resumeflow projections rebuild`` does. Reports the rebuild's seconds and events per second, so
+an operator can estimate the time of a rebuild from the size of the ``events`` table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from resumeflow.bench.common import fresh_database
+from resumeflow.bench.histories import histories
+from resumeflow.streams.archive import EventsArchive
+from resumeflow.streams.database import create_engine
+from resumeflow.streams.migrate import upgrade
+from resumeflow.streams.rebuild import rebuild
+from resumeflow.streams.tables import applications
+
+__all__ = ["bench_rebuild"]
+
+_CHUNK = 1000  # applications per archive transaction while filling
+
+
+async def bench_rebuild(postgres_url: str, *, applications_count: int = 100_000) -> dict[str, Any]:
+    url = await fresh_database(postgres_url)
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        archive = EventsArchive()
+        for start in range(0, applications_count, _CHUNK):
+            stories = histories(min(_CHUNK, applications_count - start))
+            async with engine.begin() as conn:
+                await archive.apply(conn, [e for story in stories for e in story])
+        report = await rebuild(engine)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(func.count()).select_from(applications))).scalar()
+    finally:
+        await engine.dispose()
+    return {
+        "applications": applications_count,
+        "events": report.events,
+        "rows": rows,
+        "seconds": round(report.seconds, 2),
+        "events_per_s": round(report.events / report.seconds, 1),
+    }
