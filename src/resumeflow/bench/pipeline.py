@@ -26,8 +26,11 @@ configured cloud calls impose, in the order the pipeline makes them, and nothing
                     + 2 * embedding     the resume's embedding, and the job post's in ``score``
     ideal_apps_per_s = in_flight / per_application
 
-Everything else (Redis round trips of the event log, broker hops, countdown timers, local CPU:
-PDF text, rules parsing, scoring, JSON) counts against ``ratio_to_ideal``.
+Everything else (Redis round trips of the event log, broker hops, countdown timers, the workers'
+CPU: event encoding and decoding, folds, scoring, Celery's own work) counts against
+``ratio_to_ideal``. The OCR and the parse that the simulated services answer with are computed
+once per distinct input (adapters/simulated.py says why): every application here is a copy of one
+resume, and the real Textract and Gemini do that work on their own machines.
 
 Synchronous baseline (the seed's before-state): the same stages with the same simulated adapters
 and event log, one application at a time in this process: ``pipeline.runner.drive`` per
