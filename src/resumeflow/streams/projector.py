@@ -224,7 +224,11 @@ def build_app(
     projectors: Sequence[GroupProjector],
 ) -> Any:
     """The FastStream app: a reader and a claimer per partition and group."""
-    broker = RedisBroker(settings.redis_url, logger=log)
+    # apply_types=False: no fast_depends per delivery. With it, the handler's message parameter is
+    # a Context field whose resolver is synchronous, which fast_depends runs in a worker thread
+    # for every batch (a thread hop and an anyio task group per delivery, ~3% of the projector's
+    # CPU and a wake-up of latency); the handler takes the raw batch from _raw_decoder instead.
+    broker = RedisBroker(settings.redis_url, logger=log, apply_types=False)
     streams = settings.feed_keys()
     for projector in projectors:
         for stream in streams:
@@ -243,7 +247,10 @@ def build_app(
                     min_idle_time=settings.claim_idle_ms if claimed else None,
                 )
                 subscriber = broker.subscriber(
-                    stream=sub, ack_policy=AckPolicy.MANUAL, parser=_lean_parser
+                    stream=sub,
+                    ack_policy=AckPolicy.MANUAL,
+                    parser=_lean_parser,
+                    decoder=_raw_decoder,
                 )
                 subscriber(_handler(projector, claimed))
 
@@ -264,9 +271,13 @@ async def _lean_parser(raw: Mapping[str, Any], original: Any) -> Any:
     return message
 
 
+async def _raw_decoder(message: RedisBatchStreamMessage, original: Any) -> Any:
+    """The delivery as redis-py returned it (channel, message_ids, data): the handler's body."""
+    return message.raw_message
+
+
 def _handler(projector: GroupProjector, claimed: bool) -> Any:
-    async def handle(msg: RedisBatchStreamMessage) -> None:
-        raw = msg.raw_message
+    async def handle(raw: Mapping[str, Any]) -> None:
         await projector.handle(raw["channel"], raw["message_ids"], raw["data"], claimed=claimed)
 
     handle.__name__ = f"{projector.group}{'.claim' if claimed else ''}"
