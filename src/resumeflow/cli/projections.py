@@ -148,13 +148,14 @@ def bench_project_command(
     batch_size: Annotated[int, typer.Option()] = 500,
     rate: Annotated[int, typer.Option(help="events per second for the lag run")] = 2000,
     seconds: Annotated[float, typer.Option(help="length of the lag run")] = 10.0,
+    rounds: Annotated[int, typer.Option(min=1, help="rounds of each measurement")] = 3,
     as_json: AsJson = False,
 ) -> None:
     """Projector events/s beside a raw asyncpg upsert of the same rows; lag p99 at a steady rate."""
     with servers(postgres_url, redis_url, spawn=spawn) as (pg, redis):
         result = asyncio.run(
             bench_project(pg, redis, applications_count=applications, batch_size=batch_size,
-                          rate=rate, lag_seconds=seconds)
+                          rate=rate, lag_seconds=seconds, rounds=rounds)
         )  # fmt: skip
     _report(result, as_json)
 

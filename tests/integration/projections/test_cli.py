@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import statistics
 from uuid import uuid4
 
 import pytest
 import typer
+from redis.asyncio import Redis
 from typer.testing import CliRunner
 
 from resumeflow.cli.projections import register
@@ -105,3 +107,27 @@ def test_bench_rebuild_rebuilds_every_application_it_archived(pg_server: Postgre
     # more than one archive chunk of 1,000 applications, every one folded into its row
     assert report["events"] == 1500 * 7 and report["rows"] == 1500
     assert report["events_per_s"] > 0
+
+
+def test_bench_project_reports_every_round_and_cleans_up(
+    pg_server: PostgresServer, redis_server: RedisServer
+) -> None:
+    args = ["bench", "project", "--postgres-url", pg_server.url, "--redis-url", redis_server.url]
+    sizes = ["--applications", "60", "--batch-size", "50", "--rate", "400", "--seconds", "2.5"]
+    result = CliRunner().invoke(_app(), [*args, *sizes, "--rounds", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert report["events"] == 60 * 7 and report["rounds"] == 2
+    assert len(report["ratios"]) == 2 and len(report["lag_p99_ms_runs"]) == 2
+    assert report["ratio"] == pytest.approx(statistics.median(report["ratios"]), abs=1e-3)
+    assert report["lag_p99_ms"] in report["lag_p99_ms_runs"] and report["lag_events"] > 0
+    # what the bench wrote to Redis is gone
+    redis = create_redis(redis_server.url)
+    assert asyncio.run(_keys(redis, "bench*")) == []
+
+
+async def _keys(redis: Redis, pattern: str) -> list[bytes]:
+    try:
+        return [key async for key in redis.scan_iter(match=pattern)]
+    finally:
+        await redis.aclose()
