@@ -222,18 +222,22 @@ class _Producer:
         events: Any = runtime.services.events
         self._feed: dict[str, str | bytes] = {key: "$" for key in events.feed_keys}
 
-    async def submit(self, count: int) -> None:
-        """Submit ``count`` applications and send ``store`` for them in messages of ``batch``."""
-        if count <= 0:
-            return
-        now = time.time()
-        command = SubmitApplication(
+    def command(self) -> SubmitApplication:
+        """One application of the bench's resume to its job post."""
+        return SubmitApplication(
             job_post_id=self.job_post_id,
             email="bench@example.com",
             name="Bench Applicant",
             filename="resume.pdf",
             data=self.resume,
         )
+
+    async def submit(self, count: int) -> None:
+        """Submit ``count`` applications and send ``store`` for them in messages of ``batch``."""
+        if count <= 0:
+            return
+        now = time.time()
+        command = self.command()
         ids = await asyncio.gather(
             *(submit_application(self.runtime.services, command) for _ in range(count))
         )
@@ -328,13 +332,7 @@ def _percentile(values: list[float], q: float) -> float:
 async def _sync_rate(producer: _Producer, count: int) -> tuple[float, int]:
     """The seed's loop: submit one application, drive it to its end, then the next."""
     services = producer.runtime.services
-    command = SubmitApplication(
-        job_post_id=producer.job_post_id,
-        email="bench@example.com",
-        name="Bench Applicant",
-        filename="resume.pdf",
-        data=producer.resume,
-    )
+    command = producer.command()
     completed = 0
     began = time.time()
     for _ in range(count):
