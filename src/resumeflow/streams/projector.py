@@ -7,25 +7,20 @@ Shape (docs/adr/0003-projections.md says why):
   entries (``XREADGROUP >``) and a claimer (``XAUTOCLAIM`` after ``claim_idle_ms``, Redis 7.0)
   that takes over entries left pending by a dead or failing consumer. FastStream's claimer never
   reads new entries, hence two (STACK-NOTES §2).
-- A batch is applied in one transaction together with the group's checkpoint, then XACKed.
-  Readers of several partitions that hand in batches while a commit is running share the next
-  transaction (group commit): at a modest rate each partition's batch holds a few events, and
-  the transaction's round trips, not the events, would cost the most. If a shared transaction
-  fails, each batch is committed alone; if a batch fails, each event is tried in its own
-  transaction, so one poison event holds back only itself. A failed entry stays pending
-  (FastStream's nack does nothing on Redis); once it has been delivered ``max_deliveries``
-  times, it is written to ``dead_letters`` with its error and the raw entry, and acknowledged.
-  Nothing is swallowed: every failure is logged, retried by the claimer, or dead-lettered.
+- A batch is applied in one transaction together with the group's checkpoint, then XACKed. If
+  the batch fails, each event is tried in its own transaction, so one poison event holds back
+  only itself. A failed entry stays pending (FastStream's nack does nothing on Redis); once it
+  has been delivered ``max_deliveries`` times, it is written to ``dead_letters`` with its error
+  and the raw entry, and acknowledged. Nothing is swallowed: every failure is logged, retried by
+  the claimer, or dead-lettered.
 - A crash between commit and XACK only causes a redelivery, which the projections ignore
   (row versions, unique event ids): effectively once.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -72,18 +67,6 @@ def _text(fields: Fields) -> dict[str, str]:
     return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in fields.items()}
 
 
-Entry = tuple[bytes, EventEnvelope]
-
-
-@dataclass(frozen=True)
-class _Handed:
-    """A reader's decoded batch waiting for the next group commit."""
-
-    stream: str
-    items: Sequence[Entry]
-    done: asyncio.Future[None]
-
-
 class GroupProjector:
     """Applies entries of one consumer group to one projection; acks or dead-letters each."""
 
@@ -105,8 +88,6 @@ class GroupProjector:
         self.max_deliveries = max_deliveries
         self._codec = codec or default_codec()
         self._on_applied = on_applied
-        self._waiting: list[_Handed] = []
-        self._flusher: asyncio.Task[None] | None = None
 
     async def handle(
         self, stream: str, ids: Sequence[bytes], entries: Sequence[Fields], *, claimed: bool
@@ -122,10 +103,7 @@ class GroupProjector:
         applied: list[bytes] = []
         if decoded:
             try:
-                if claimed:
-                    await self._commit(stream, decoded, checkpoint=False)
-                else:
-                    await self._commit_together(stream, decoded)
+                await self._commit(stream, decoded, checkpoint=not claimed)
                 applied = [entry_id for entry_id, _ in decoded]
             except Exception as batch_error:
                 if len(decoded) == 1:
@@ -150,61 +128,15 @@ class GroupProjector:
         for entry_id, reason in failed.items():
             await self._failed(stream, entry_id, by_id[entry_id], reason)
 
-    async def _commit(self, stream: str, items: Sequence[Entry], *, checkpoint: bool) -> None:
+    async def _commit(
+        self, stream: str, items: Sequence[tuple[bytes, EventEnvelope]], *, checkpoint: bool
+    ) -> None:
         async with self.engine.begin() as conn:
             committed = await self.projection.apply(conn, [event for _, event in items])
             if checkpoint:
                 await self._checkpoint(conn, stream, items[-1][0].decode())
         if committed is not None:
             committed()
-
-    async def _commit_together(self, stream: str, items: Sequence[Entry]) -> None:
-        """Commit a reader's batch, with the batches other readers hand in meanwhile."""
-        handed = _Handed(stream, items, asyncio.get_running_loop().create_future())
-        self._waiting.append(handed)
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
-        await handed.done
-
-    async def _flush(self) -> None:
-        while self._waiting:
-            group, self._waiting = self._waiting, []
-            try:
-                await self._commit_group(group)
-            except BaseException as error:  # the handlers decide; this task must not die silently
-                for handed in group:
-                    if not handed.done.done():
-                        handed.done.set_exception(error)
-                if not isinstance(error, Exception):
-                    raise
-
-    async def _commit_group(self, group: list[_Handed]) -> None:
-        if len(group) > 1:
-            try:
-                async with self.engine.begin() as conn:
-                    committed = await self.projection.apply(
-                        conn, [event for handed in group for _, event in handed.items]
-                    )
-                    for handed in group:
-                        await self._checkpoint(conn, handed.stream, handed.items[-1][0].decode())
-            except Exception:
-                log.debug("a group commit of %d batches failed; committing each alone", len(group))
-            else:
-                if committed is not None:
-                    committed()
-                for handed in group:
-                    if not handed.done.done():
-                        handed.done.set_result(None)
-                return
-        for handed in group:  # alone, each batch meets only its own fault
-            try:
-                await self._commit(handed.stream, handed.items, checkpoint=True)
-            except Exception as error:
-                if not handed.done.done():
-                    handed.done.set_exception(error)
-            else:
-                if not handed.done.done():
-                    handed.done.set_result(None)
 
     async def _checkpoint(self, conn: AsyncConnection, stream: str, entry_id: str) -> None:
         """The last entry the group's reader applied on ``stream``, in the rows' transaction."""
