@@ -10,7 +10,7 @@ import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type informat
 
 from resumeflow.devservers import PostgresServer, RedisServer
 
-__all__ = ["fresh_database", "plain_dsn", "servers"]
+__all__ = ["drop_database", "fresh_database", "plain_dsn", "servers"]
 
 
 def plain_dsn(url: str) -> str:
@@ -27,6 +27,16 @@ async def fresh_database(url: str) -> str:
     finally:
         await conn.close()
     return url.rsplit("/", 1)[0] + f"/{name}"
+
+
+async def drop_database(url: str) -> None:
+    """Drop a database ``fresh_database`` made (a bench leaves nothing behind on a real server)."""
+    base, name = url.rsplit("/", 1)
+    conn = await asyncpg.connect(plain_dsn(base + "/postgres"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 @contextmanager

@@ -33,7 +33,7 @@ from uuid import UUID, uuid4
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 from redis.asyncio import Redis
 
-from resumeflow.bench.common import fresh_database, plain_dsn
+from resumeflow.bench.common import drop_database, fresh_database, plain_dsn
 from resumeflow.bench.histories import histories, interleaved
 from resumeflow.bootstrap.projector import projector_runtime
 from resumeflow.domain.application import ApplicationState, apply
@@ -98,8 +98,10 @@ def _raw_batches(
     return batches
 
 
-async def _migrated_database(postgres_url: str) -> str:
+async def _migrated_database(postgres_url: str, made: list[str]) -> str:
+    """A fresh database at the schema's head; its URL is added to ``made`` (dropped at the end)."""
     url = await fresh_database(postgres_url)
+    made.append(url)
     engine = create_engine(url)
     await upgrade(engine)
     await engine.dispose()
@@ -166,6 +168,7 @@ async def _throughput(
     base: dict[str, Any],
     applications_count: int,
     rounds: int,
+    made: list[str],
 ) -> tuple[int, list[float], list[float]]:
     """Events, and the projector's and the raw upsert's events/s per round.
 
@@ -176,7 +179,7 @@ async def _throughput(
     raw_batches = _raw_batches(feed, base["batch_size"], base["stream_partitions"])
 
     async def projector_side(round_: int) -> float:
-        url = await _migrated_database(postgres_url)
+        url = await _migrated_database(postgres_url, made)
         stream_prefix = f"{prefix}r{round_}"
         store = RedisStreamEventStore(
             redis, partitions=base["stream_partitions"], prefix=stream_prefix
@@ -190,7 +193,7 @@ async def _throughput(
         return len(feed) / await _drain(settings, len(feed))
 
     async def raw_side() -> float:
-        url = await _migrated_database(postgres_url)
+        url = await _migrated_database(postgres_url, made)
         return len(feed) / await _raw_upsert(plain_dsn(url), raw_batches)
 
     projector_rates, raw_rates = [], []
@@ -219,8 +222,31 @@ async def bench_project(
     base = dict(redis_url=redis_url, stream_partitions=partitions, batch_size=batch_size,
                 consumer_name="bench-0", polling_interval_ms=100, claim_idle_ms=60_000)  # fmt: skip
     redis = create_redis(redis_url)
+    made: list[str] = []
+    try:
+        return await _bench(postgres_url, redis, prefix, base, applications_count, rate,
+                            lag_seconds, rounds, made)  # fmt: skip
+    finally:
+        async for key in redis.scan_iter(match=f"{prefix}*"):
+            await redis.delete(key)
+        await redis.aclose()
+        for url in made:
+            await drop_database(url)
+
+
+async def _bench(
+    postgres_url: str,
+    redis: Redis,
+    prefix: str,
+    base: dict[str, Any],
+    applications_count: int,
+    rate: int,
+    lag_seconds: float,
+    rounds: int,
+    made: list[str],
+) -> dict[str, Any]:
     events, projector_rates, raw_rates = await _throughput(
-        postgres_url, redis, prefix, base, applications_count, rounds
+        postgres_url, redis, prefix, base, applications_count, rounds, made
     )
     ratios = [p / r for p, r in zip(projector_rates, raw_rates, strict=True)]
     # The lag runs share this process: the throughput runs' data is garbage now; collect it, or
@@ -230,20 +256,17 @@ async def bench_project(
     lags = []
     for round_ in range(rounds):
         lag_settings = ProjectorSettings(
-            postgres_url=await _migrated_database(postgres_url),
+            postgres_url=await _migrated_database(postgres_url, made),
             stream_prefix=f"{prefix}lag{round_}",
-            **base,  # type: ignore[arg-type]
+            **base,
         )
         lags.append(await _lag(lag_settings, rate, lag_seconds))
-    async for key in redis.scan_iter(match=f"{prefix}*"):
-        await redis.delete(key)
-    await redis.aclose()
     median_p99 = statistics.median(run["lag_p99_ms"] for run in lags)
     lag = min(lags, key=lambda run: abs(run["lag_p99_ms"] - median_p99))
     return {
         "events": events,
-        "batch_size": batch_size,
-        "partitions": partitions,
+        "batch_size": base["batch_size"],
+        "partitions": base["stream_partitions"],
         "rounds": rounds,
         "projector_events_per_s": round(statistics.median(projector_rates), 1),
         "raw_upsert_events_per_s": round(statistics.median(raw_rates), 1),

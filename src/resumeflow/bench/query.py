@@ -15,7 +15,7 @@ import statistics
 import time
 from typing import Any
 
-from resumeflow.bench.common import fresh_database, plain_dsn
+from resumeflow.bench.common import drop_database, fresh_database, plain_dsn
 from resumeflow.bench.rows import SeedPlan, copy_rows, seed_shapes
 from resumeflow.streams import queries
 from resumeflow.streams.database import create_engine
@@ -55,8 +55,15 @@ async def _measure(url: str, plan: SeedPlan, runs: int) -> dict[str, list[float]
 async def bench_query(
     postgres_url: str, *, rows: int = 1_000_000, runs: int = 20, runs_without: int = 10
 ) -> dict[str, Any]:
-    plan = SeedPlan(rows=rows)
     url = await fresh_database(postgres_url)
+    try:
+        return await _bench(url, rows, runs, runs_without)
+    finally:
+        await drop_database(url)
+
+
+async def _bench(url: str, rows: int, runs: int, runs_without: int) -> dict[str, Any]:
+    plan = SeedPlan(rows=rows)
     engine = create_engine(url)
     await upgrade(engine, "0001")
     started = time.perf_counter()

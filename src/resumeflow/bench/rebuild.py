@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from resumeflow.bench.common import fresh_database
+from resumeflow.bench.common import drop_database, fresh_database
 from resumeflow.bench.histories import histories
 from resumeflow.streams.archive import EventsArchive
 from resumeflow.streams.database import create_engine
@@ -41,6 +41,7 @@ async def bench_rebuild(postgres_url: str, *, applications_count: int = 100_000)
             rows = (await conn.execute(select(func.count()).select_from(applications))).scalar()
     finally:
         await engine.dispose()
+        await drop_database(url)
     return {
         "applications": applications_count,
         "events": report.events,

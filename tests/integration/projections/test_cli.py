@@ -107,6 +107,7 @@ def test_bench_rebuild_rebuilds_every_application_it_archived(pg_server: Postgre
     # more than one archive chunk of 1,000 applications, every one folded into its row
     assert report["events"] == 1500 * 7 and report["rows"] == 1500
     assert report["events_per_s"] > 0
+    assert asyncio.run(_bench_databases(pg_server)) == []  # dropped after the run
 
 
 def test_bench_project_reports_every_round_and_cleans_up(
@@ -124,6 +125,7 @@ def test_bench_project_reports_every_round_and_cleans_up(
     # what the bench wrote to Redis is gone
     redis = create_redis(redis_server.url)
     assert asyncio.run(_keys(redis, "bench*")) == []
+    assert asyncio.run(_bench_databases(pg_server)) == []  # and its databases are dropped
 
 
 async def _keys(redis: Redis, pattern: str) -> list[bytes]:
@@ -131,3 +133,14 @@ async def _keys(redis: Redis, pattern: str) -> list[bytes]:
         return [key async for key in redis.scan_iter(match=pattern)]
     finally:
         await redis.aclose()
+
+
+async def _bench_databases(server: PostgresServer) -> list[str]:
+    import asyncpg
+
+    conn = await asyncpg.connect(server.dsn)
+    try:
+        rows = await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE 'rf_bench_%'")
+    finally:
+        await conn.close()
+    return [row["datname"] for row in rows]
