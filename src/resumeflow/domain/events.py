@@ -228,7 +228,11 @@ class EventCodec:
         self._types = {t.type_name: t for t in payload_types}
         self._upcasters = dict(upcasters or {})
 
-    def encode(self, event: EventEnvelope) -> dict[str, Any]:
+    def encode(self, event: EventEnvelope, *, payload_as_json: bool = False) -> dict[str, Any]:
+        """The record of ``event``; ``payload_as_json``: the payload as JSON text (serialized
+        by pydantic-core: ~10x faster than ``json.dumps`` of the dict on an embedding's floats)."""
+        payload = event.payload
+        body = payload.model_dump_json() if payload_as_json else payload.model_dump(mode="json")
         return {
             "event_id": str(event.event_id),
             "application_id": str(event.application_id),
@@ -239,7 +243,7 @@ class EventCodec:
             "correlation_id": str(event.correlation_id),
             "causation_id": str(event.causation_id) if event.causation_id else None,
             "traceparent": event.traceparent,
-            "payload": event.payload.model_dump(mode="json"),
+            "payload": body,
         }
 
     def decode(self, record: Mapping[Any, Any]) -> EventEnvelope:

@@ -17,8 +17,10 @@ twice, late, or after a later event of the same application. Hence:
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -28,7 +30,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resumeflow.domain.application import ApplicationState, apply, stage_of
 from resumeflow.domain.events import EventEnvelope
-from resumeflow.streams.pg_rows import Record, execute_many, record, upsert_sql
+from resumeflow.streams.pg_rows import (
+    JSON_COLUMNS,
+    Record,
+    Rows,
+    execute_many,
+    record,
+    upsert_sql,
+)
 from resumeflow.streams.projection import ProjectionGap, row_from_state, state_from_row
 from resumeflow.streams.tables import applications, stage_timings
 
@@ -36,6 +45,7 @@ __all__ = [
     "ApplicationsReadModel",
     "HistoryReader",
     "stage_timing",
+    "timings_rows",
     "upsert_rows",
     "upsert_timings",
 ]
@@ -96,28 +106,61 @@ class ApplicationsReadModel:
         self._cache: OrderedDict[UUID, tuple[ApplicationState, Record | None]] = OrderedDict()
         self._cache_size = cache_size
         self._sql = upsert_sql(rows)
+        self._select = f"SELECT * FROM {rows.name} WHERE id = ANY($1::uuid[])"  # noqa: S608
 
     async def apply(
         self, conn: AsyncConnection, events: Sequence[EventEnvelope]
     ) -> Callable[[], None] | None:
         """Project ``events``; returns what to run once the transaction has committed."""
-        by_application: dict[UUID, dict[int, EventEnvelope]] = {}
-        for event in events:
-            by_application.setdefault(event.application_id, {})[event.version] = event
-        if not by_application:
-            return None
+        by_application = _by_application(events)
+        unknown = self._unknown(by_application)
         known = {a: self._cache[a] for a in by_application if a in self._cache}
-        # A stream opening at version 1 has no row yet (a redelivered one is refused by the guard).
-        unknown = [a for a in by_application if a not in known and 1 not in by_application[a]]
         if unknown:
             result = await conn.execute(select(self._rows).where(self._rows.c.id.in_(unknown)))
             for row in result:
                 known[row.id] = (state_from_row(row._mapping), None)
         fast = conn.dialect.name == "postgresql"
-        rows: list[dict[str, Any]] = []
-        records: list[Record] = []
-        timings: list[dict[str, Any]] = []
-        changed: dict[UUID, tuple[ApplicationState, Record | None]] = {}
+        folded = await self._fold(by_application, known, records=fast)
+        if fast:
+            await execute_many(conn, self._sql, folded.records)
+        else:
+            await upsert_rows(conn, folded.rows, self._rows)
+        if self._timings is not None:
+            await upsert_timings(conn, folded.timings, self._timings)
+        return self._after_commit(folded.changed)
+
+    async def rows(self, db: Any, events: Sequence[EventEnvelope]) -> Rows:
+        """Postgres: the batch as the rows of one upsert (``pg_rows.write_rows`` sends them);
+        ``db`` is an asyncpg connection. Only the ``applications`` rows: built with
+        ``timings=None``, as the projector builds it."""
+        if self._timings is not None:
+            raise ValueError("rows() writes one table: build the read model with timings=None")
+        by_application = _by_application(events)
+        unknown = self._unknown(by_application)
+        known = {a: self._cache[a] for a in by_application if a in self._cache}
+        if unknown:
+            for row in await db.fetch(self._select, unknown):
+                state = state_from_row(_json_loaded(row))
+                known[state.application_id] = (state, None)
+        folded = await self._fold(by_application, known, records=True)
+        return Rows(self._sql, folded.records, self._after_commit(folded.changed))
+
+    def _unknown(self, by_application: dict[UUID, dict[int, EventEnvelope]]) -> list[UUID]:
+        """Applications whose row must be read: not cached, and not starting in this batch
+        (a stream opening at version 1 has no row yet; a redelivered one is refused by the
+        version guard)."""
+        return [a for a in by_application if a not in self._cache and 1 not in by_application[a]]
+
+    async def _fold(
+        self,
+        by_application: dict[UUID, dict[int, EventEnvelope]],
+        known: dict[UUID, tuple[ApplicationState, Record | None]],
+        *,
+        records: bool,
+    ) -> _Folded:
+        """Each application's state after its events in the batch, as Postgres ``records``
+        (or SQLAlchemy rows), plus stage timings and what to cache once committed."""
+        folded = _Folded()
         for application_id, stream in by_application.items():
             cached = known.get(application_id)
             state = cached[0] if cached else None
@@ -135,21 +178,20 @@ class ApplicationsReadModel:
                 if self._timings is not None:
                     timing = stage_timing(before, state, stream[version])
                     if timing:
-                        timings.append(timing)
+                        folded.timings.append(timing)
             assert state is not None
-            if fast:
+            if records:
                 previous = (cached[0], cached[1]) if cached and cached[1] is not None else None
-                records.append(record(state, previous))
-                changed[application_id] = (state, records[-1])
+                folded.records.append(record(state, previous))
+                folded.changed[application_id] = (state, folded.records[-1])
             else:
-                rows.append(row_from_state(state))
-                changed[application_id] = (state, None)
-        if fast:
-            await execute_many(conn, self._sql, records)
-        else:
-            await upsert_rows(conn, rows, self._rows)
-        if self._timings is not None:
-            await upsert_timings(conn, timings, self._timings)
+                folded.rows.append(row_from_state(state))
+                folded.changed[application_id] = (state, None)
+        return folded
+
+    def _after_commit(
+        self, changed: dict[UUID, tuple[ApplicationState, Record | None]]
+    ) -> Callable[[], None] | None:
         return (lambda: self._remember(changed)) if self._cache_size else None
 
     def _remember(self, changed: dict[UUID, tuple[ApplicationState, Record | None]]) -> None:
@@ -171,7 +213,44 @@ class ApplicationsReadModel:
                 stream.setdefault(event.version, event)
 
 
+def _by_application(events: Sequence[EventEnvelope]) -> dict[UUID, dict[int, EventEnvelope]]:
+    by_application: dict[UUID, dict[int, EventEnvelope]] = {}
+    for event in events:
+        by_application.setdefault(event.application_id, {})[event.version] = event
+    return by_application
+
+
+def _json_loaded(row: Mapping[str, Any]) -> dict[str, Any]:
+    """An asyncpg row of ``applications`` as SQLAlchemy reads it: JSON columns decoded
+    (SQLAlchemy's engine registers a JSON decoder on its connections; a bare one has none)."""
+    loaded = dict(row)
+    for column in JSON_COLUMNS:
+        if isinstance(loaded[column], str):
+            loaded[column] = json.loads(loaded[column])
+    return loaded
+
+
+@dataclass
+class _Folded:
+    records: list[Record] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    timings: list[dict[str, Any]] = field(default_factory=list)
+    changed: dict[UUID, tuple[ApplicationState, Record | None]] = field(default_factory=dict)
+
+
 _TIMING_COLUMNS = ("application_id", "stage", "started_at", "finished_at", "duration_ms")
+
+
+def timings_rows(timings: Sequence[dict[str, Any]], table: Table = stage_timings) -> Rows:
+    """Stage timings as the rows of one Postgres upsert (the guard of ``upsert_timings``)."""
+    sql = (  # names from our metadata only; every value is a bound parameter
+        f"INSERT INTO {table.name} ({', '.join(_TIMING_COLUMNS)}) "  # noqa: S608
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (application_id, stage) DO UPDATE SET "
+        "started_at = excluded.started_at, finished_at = excluded.finished_at, "
+        "duration_ms = excluded.duration_ms "
+        f"WHERE {table.name}.finished_at < excluded.finished_at"
+    )
+    return Rows(sql, [tuple(t[c] for c in _TIMING_COLUMNS) for t in timings])
 
 
 async def upsert_timings(
@@ -185,14 +264,8 @@ async def upsert_timings(
     if not timings:
         return
     if conn.dialect.name == "postgresql":
-        sql = (  # names from our metadata only; every value is a bound parameter
-            f"INSERT INTO {table.name} ({', '.join(_TIMING_COLUMNS)}) "  # noqa: S608
-            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (application_id, stage) DO UPDATE SET "
-            "started_at = excluded.started_at, finished_at = excluded.finished_at, "
-            "duration_ms = excluded.duration_ms "
-            f"WHERE {table.name}.finished_at < excluded.finished_at"
-        )
-        await execute_many(conn, sql, [tuple(t[c] for c in _TIMING_COLUMNS) for t in timings])
+        rows = timings_rows(timings, table)
+        await execute_many(conn, rows.sql, rows.records)
         return
     statement = _insert(conn)(table)
     statement = statement.on_conflict_do_update(

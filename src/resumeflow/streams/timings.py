@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resumeflow.domain.application import stage_of
 from resumeflow.domain.events import EventEnvelope
-from resumeflow.streams.read_models import HistoryReader, upsert_timings
+from resumeflow.streams.pg_rows import Rows
+from resumeflow.streams.read_models import HistoryReader, timings_rows, upsert_timings
 
 __all__ = ["StageTimingsProjection"]
 
@@ -39,6 +40,20 @@ class StageTimingsProjection:
     async def apply(
         self, conn: AsyncConnection, events: Sequence[EventEnvelope]
     ) -> Callable[[], None] | None:
+        timings, after_commit = await self._timings(events)
+        await upsert_timings(conn, timings)
+        return after_commit
+
+    async def rows(self, db: Any, events: Sequence[EventEnvelope]) -> Rows:
+        """Postgres: the batch as the rows of one upsert (``pg_rows.write_rows``)."""
+        timings, after_commit = await self._timings(events)
+        rows = timings_rows(timings)
+        return Rows(rows.sql, rows.records, after_commit)
+
+    async def _timings(
+        self, events: Sequence[EventEnvelope]
+    ) -> tuple[list[dict[str, Any]], Callable[[], None]]:
+        """The timings the batch completes, and what to remember once they are committed."""
         times: dict[UUID, dict[int, datetime]] = {}
         for event in events:
             times.setdefault(event.application_id, {})[event.version] = event.occurred_at
@@ -62,9 +77,8 @@ class StageTimingsProjection:
                     "duration_ms": (event.occurred_at - started).total_seconds() * 1000,
                 }
             )
-        await upsert_timings(conn, timings)
         latest = {app: max(by_version.items()) for app, by_version in times.items()}
-        return lambda: self._remember(latest)
+        return timings, lambda: self._remember(latest)
 
     async def _time_of(self, application_id: UUID, version: int) -> datetime | None:
         cached = self._last.get(application_id)

@@ -55,14 +55,13 @@ FIELDS = (
 )
 
 _DEFAULT_CODEC = default_codec()
-_compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 RawFields = Mapping[bytes, bytes] | Mapping[str, str] | Mapping[bytes | str, bytes | str]
 
 
 def encode_entry(event: EventEnvelope, codec: EventCodec = _DEFAULT_CODEC) -> list[str]:
     """The entry's values in FIELDS order (the field names are FIELDS themselves)."""
-    record = codec.encode(event)
+    record = codec.encode(event, payload_as_json=True)
     return [
         WIRE_VERSION,
         record["event_id"],
@@ -74,7 +73,7 @@ def encode_entry(event: EventEnvelope, codec: EventCodec = _DEFAULT_CODEC) -> li
         record["correlation_id"],
         record["causation_id"] or "",
         record["traceparent"] or "",
-        _compact_json(record["payload"]),
+        record["payload"],
     ]
 
 
