@@ -1,4 +1,4 @@
-"""The projector's runtime tunes the garbage collector while it runs and undoes it on exit.
+"""The projector's runtime: garbage-collector tuning undone on exit, lean subscriptions, Postgres.
 
 Nothing connects while the runtime is built, so no server is needed.
 """
@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import gc
 
+import pytest
+
 from resumeflow.bootstrap.projector import projector_runtime
+from resumeflow.streams.archive import EventsArchive
+from resumeflow.streams.database import create_engine
+from resumeflow.streams.projector import GroupProjector
+from resumeflow.streams.redis_client import create_redis
 from resumeflow.streams.settings import ProjectorSettings
 
 
@@ -41,3 +47,15 @@ async def test_subscribers_read_their_stream_without_copying_it_on_every_read() 
             assert subscriber.stream_sub is subscriber.stream_sub
         names = sorted({s.stream_sub.name for s in subscribers})
         assert names == settings.feed_keys()
+
+
+def test_the_projector_refuses_a_database_other_than_postgres() -> None:
+    engine = create_engine("sqlite+aiosqlite:///:memory:")
+    with pytest.raises(ValueError, match="Postgres"):
+        GroupProjector(
+            engine=engine,
+            redis=create_redis("redis://127.0.0.1:9/0"),
+            projection=EventsArchive(),
+            group="projection.archive",
+            max_deliveries=3,
+        )

@@ -7,9 +7,9 @@ Shape (docs/adr/0003-projections.md says why):
   entries (``XREADGROUP >``) and a claimer (``XAUTOCLAIM`` after ``claim_idle_ms``, Redis 7.0)
   that takes over entries left pending by a dead or failing consumer. FastStream's claimer never
   reads new entries, hence two (STACK-NOTES §2).
-- A batch is applied in one transaction together with the group's checkpoint, then XACKed. On
-  Postgres, a projection that can say its batch as one statement's rows (``rows``) is written
-  with its checkpoint in one pipelined round trip (``pg_rows.write_rows``). If
+- A batch is applied in one transaction together with the group's checkpoint, then XACKed: the
+  projection says the batch as one statement's rows (``rows``), written with the checkpoint in
+  one pipelined round trip (``pg_rows.write_rows``). If
   the batch fails, each event is tried in its own transaction, so one poison event holds back
   only itself. A failed entry stays pending (FastStream's nack does nothing on Redis); once it
   has been delivered ``max_deliveries`` times, it is written to ``dead_letters`` with its error
@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol, Self, runtime_checkable
+from typing import Any, Protocol, Self
 from uuid import UUID
 
 from faststream import FastStream
@@ -32,19 +32,18 @@ from faststream.middlewares import AckPolicy
 from faststream.redis import RedisBatchStreamMessage, RedisBroker, StreamSub
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resumeflow.domain.events import EventCodec, EventEnvelope, default_codec
 from resumeflow.streams.pg_rows import Checkpoint, Rows, driver_connection, write_rows
 from resumeflow.streams.settings import ProjectorSettings
-from resumeflow.streams.tables import dead_letters, projection_checkpoints
+from resumeflow.streams.tables import dead_letters
 from resumeflow.streams.wire import decode_entry
 
 __all__ = [
     "AppliedHook",
     "GroupProjector",
-    "PipelinedProjection",
     "Projection",
     "build_app",
     "ensure_groups",
@@ -58,17 +57,9 @@ AppliedHook = Callable[[str, Sequence[bytes]], Awaitable[None] | None]
 
 
 class Projection(Protocol):
+    """A read model the projector keeps: it says each batch as the rows of one statement."""
+
     name: str
-
-    async def apply(
-        self, conn: AsyncConnection, events: Sequence[EventEnvelope]
-    ) -> Callable[[], None] | None:
-        """Write ``events`` in ``conn``'s transaction; may return a callback for after commit."""
-
-
-@runtime_checkable
-class PipelinedProjection(Projection, Protocol):
-    """A projection that can also say a batch as one statement's rows (the Postgres fast path)."""
 
     async def rows(self, db: Any, events: Sequence[EventEnvelope]) -> Rows:
         """The batch's rows; ``db`` is an asyncpg connection, for reads only."""
@@ -99,9 +90,10 @@ class GroupProjector:
         self.max_deliveries = max_deliveries
         self._codec = codec or default_codec()
         self._on_applied = on_applied
-        self._pipelined = engine.dialect.name == "postgresql" and isinstance(
-            projection, PipelinedProjection
-        )
+        if engine.dialect.name != "postgresql":
+            raise ValueError(
+                f"the projector writes to Postgres through asyncpg, not {engine.dialect.name}"
+            )
 
     async def handle(
         self, stream: str, ids: Sequence[bytes], entries: Sequence[Fields], *, claimed: bool
@@ -152,38 +144,13 @@ class GroupProjector:
     async def _write(
         self, events: Sequence[EventEnvelope], checkpoints: Sequence[Checkpoint]
     ) -> None:
-        """Apply ``events`` and record ``checkpoints``, atomically."""
-        if self._pipelined:
-            assert isinstance(self.projection, PipelinedProjection)
-            async with self.engine.connect() as conn:
-                db = await driver_connection(conn)
-                rows = await self.projection.rows(db, events)
-                await write_rows(db, rows, checkpoints)
-            if rows.after_commit is not None:
-                rows.after_commit()
-            return
-        async with self.engine.begin() as conn:
-            committed = await self.projection.apply(conn, events)
-            for name, position in checkpoints:
-                await self._checkpoint(conn, name, position)
-        if committed is not None:
-            committed()
-
-    async def _checkpoint(self, conn: AsyncConnection, name: str, position: str) -> None:
-        """The last entry the group's reader applied on a stream, in the rows' transaction."""
-        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        statement = insert(projection_checkpoints).values(
-            name=name, position=position, updated_at=datetime.now(UTC)
-        )
-        await conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=[projection_checkpoints.c.name],
-                set_={
-                    "position": statement.excluded.position,
-                    "updated_at": statement.excluded.updated_at,
-                },
-            )
-        )
+        """Apply ``events`` and record ``checkpoints``: one round trip, all or nothing."""
+        async with self.engine.connect() as conn:
+            db = await driver_connection(conn)
+            rows = await self.projection.rows(db, events)
+            await write_rows(db, rows, checkpoints)
+        if rows.after_commit is not None:
+            rows.after_commit()
 
     async def _failed(
         self, stream: str, entry_id: bytes, fields: Fields, error: BaseException
@@ -213,8 +180,7 @@ class GroupProjector:
         self, stream: str, entry_id: bytes, fields: Fields, error: BaseException, deliveries: int
     ) -> None:
         record = _text(fields)
-        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
-        statement = insert(dead_letters).values(
+        statement = postgresql.insert(dead_letters).values(
             consumer_group=self.group,
             stream=stream,
             entry_id=entry_id.decode(),

@@ -107,3 +107,10 @@ async def test_the_archive_holds_each_event_once(engine: AsyncEngine) -> None:
         payloads = (await conn.execute(select(events.c.payload).order_by(events.c.version))).all()
     assert stored == len(history)
     assert [p for (p,) in payloads] == [e.payload.model_dump(mode="json") for e in history]
+
+
+async def test_rows_refuse_a_model_that_also_keeps_stage_timings(engine: AsyncEngine) -> None:
+    model = ApplicationsReadModel(InMemoryEventStore())  # with timings: apply() writes both
+    async with engine.connect() as conn:
+        with pytest.raises(ValueError, match="timings=None"):
+            await model.rows(await driver_connection(conn), happy_history(uuid4()))
