@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 from uuid import UUID
 
@@ -44,7 +45,7 @@ from resumeflow.streams.batches import check_batch
 from resumeflow.streams.feed import Entry, FeedPosition, merge_feed
 from resumeflow.streams.wire import FIELDS, decode_entry, encode_entry
 
-__all__ = ["APPEND_SCRIPT", "RedisStreamEventStore"]
+__all__ = ["APPEND_SCRIPT", "PreparedAppends", "RedisStreamEventStore"]
 
 _NAMES = ", ".join(f"'{name}'" for name in FIELDS)
 
@@ -99,6 +100,15 @@ end
 if #index > 0 then redis.call('HSET', KEYS[2], unpack(index)) end
 return {{'ok', expected + n}}
 """
+
+
+@dataclass(frozen=True)
+class PreparedAppends:
+    """Batches checked and encoded for one pipelined send (``RedisStreamEventStore.prepare``)."""
+
+    batches: tuple[AppendBatch, ...]
+    calls: tuple[list[Any], ...]
+    """The append script's numkeys, keys and arguments, one call per batch."""
 
 
 class RedisStreamEventStore:
@@ -172,20 +182,28 @@ class RedisStreamEventStore:
 
     async def append_many(self, batches: Sequence[AppendBatch]) -> list[AppendOutcome]:
         """One round trip for all batches: a pipeline (no MULTI) of one script call per batch.
-
         Each batch is as atomic and checked as ``append``; batches are independent, run in order,
         and a later batch of the same application sees the earlier ones. If the server lost its
         script cache (a restart), the script is loaded and the whole pipeline sent again, which
         is safe: batches that were written come back as no-ops with their version.
         """
+        return await self.append_prepared(self.prepare(batches))
+
+    def prepare(self, batches: Sequence[AppendBatch]) -> PreparedAppends:
+        """Check and encode ``batches`` for ``append_prepared``: all of ``append_many``'s work
+        that needs no server. A producer whose events are known ahead (a replay, a load
+        generator) can encode them ahead and keep its sending loop lean."""
         for batch in batches:
             check_batch(batch.application_id, batch.events, batch.expected_version)
-        if not batches:
+        return PreparedAppends(tuple(batches), tuple(self._call(batch) for batch in batches))
+
+    async def append_prepared(self, prepared: PreparedAppends) -> list[AppendOutcome]:
+        """``append_many`` of batches already checked and encoded by ``prepare``."""
+        if not prepared.batches:
             return []
-        calls = [self._call(batch) for batch in batches]
         for attempt in range(2):
             async with self._redis.pipeline(transaction=False) as pipe:
-                for call in calls:
+                for call in prepared.calls:
                     pipe.evalsha(self._sha, *call)
                 replies = await pipe.execute(raise_on_error=False)
             if not any(isinstance(reply, NoScriptError) for reply in replies):
@@ -195,7 +213,7 @@ class RedisStreamEventStore:
         for reply in replies:
             if isinstance(reply, Exception):
                 raise reply
-        return [self._outcome(b, r) for b, r in zip(batches, replies, strict=True)]
+        return [self._outcome(b, r) for b, r in zip(prepared.batches, replies, strict=True)]
 
     async def read(self, application_id: UUID, *, after_version: int = 0) -> list[EventEnvelope]:
         start = f"{after_version + 1}-0"
