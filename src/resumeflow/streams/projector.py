@@ -53,7 +53,8 @@ log = logging.getLogger(__name__)
 
 Fields = Mapping[bytes, bytes]
 AppliedHook = Callable[[str, Sequence[bytes]], Awaitable[None] | None]
-"""Called after a commit with the stream and the entry ids applied (metrics, benchmarks)."""
+"""Called after a commit with the stream and the entry ids applied (metrics, benchmarks);
+before their XACK, which is bookkeeping: readers see the rows from the commit on."""
 
 
 class Projection(Protocol):
@@ -126,11 +127,11 @@ class GroupProjector:
                         except Exception as single:
                             failed[entry_id] = single
         if applied:
-            await self.redis.xack(stream, self.group, *applied)
-            if self._on_applied is not None:
+            if self._on_applied is not None:  # the rows are visible from here on
                 outcome = self._on_applied(stream, applied)
                 if outcome is not None:
                     await outcome
+            await self.redis.xack(stream, self.group, *applied)
         by_id = dict(zip(ids, entries, strict=True)) if failed else {}
         for entry_id, reason in failed.items():
             await self._failed(stream, entry_id, by_id[entry_id], reason)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from uuid import uuid4
+import asyncio
+from collections.abc import Sequence
+from uuid import UUID, uuid4
 
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from resumeflow.domain.events import Stage
+from resumeflow.bootstrap.projector import projector_runtime
+from resumeflow.domain.events import EventEnvelope, Stage
 from resumeflow.streams.redis_store import RedisStreamEventStore
 from resumeflow.streams.settings import ProjectorSettings
 from resumeflow.streams.tables import dead_letters, stage_timings
@@ -84,3 +87,42 @@ async def test_a_poison_event_is_dead_lettered_and_the_events_after_it_are_proje
     assert orphan not in await live_rows(engine)
     pending = await redis.xpending(feed, settings.applications_group)
     assert pending["pending"] == 0  # dead letters are acknowledged: nothing stays stuck
+
+
+async def test_on_applied_runs_once_the_rows_are_committed_and_before_the_ack(
+    engine: AsyncEngine, redis: Redis, settings: ProjectorSettings
+) -> None:
+    """The lag a benchmark or a metric takes there is the lag readers see: rows visible, the
+    XACK (bookkeeping) still to come."""
+    store = _store(redis, settings)
+    histories = await append_histories(store, 5, stages=2)
+    seen: list[tuple[int, int]] = []
+
+    async def observe(stream: str, ids: Sequence[bytes]) -> None:
+        pending = await redis.xpending_range(
+            stream, settings.applications_group, min=ids[0], max=ids[-1], count=len(ids)
+        )
+        seen.append((len(ids), len(pending)))
+
+    async with projector_runtime(settings, on_applied=observe, groups=("applications",)) as rt:
+        task = asyncio.create_task(rt.app.run())
+        try:
+            await wait_for(lambda: _rows_equal(engine, histories))
+            await wait_for(lambda: _all_acked(redis, settings))
+        finally:
+            rt.app.exit()
+            await asyncio.wait_for(task, 30)
+    assert sum(applied for applied, _ in seen) == sum(len(h) for h in histories.values())
+    assert all(pending == applied for applied, pending in seen)
+
+
+async def _rows_equal(engine: AsyncEngine, histories: dict[UUID, list[EventEnvelope]]) -> bool:
+    return await live_rows(engine) == expected_rows(histories)
+
+
+async def _all_acked(redis: Redis, settings: ProjectorSettings) -> bool:
+    for stream in settings.feed_keys():
+        summary = await redis.xpending(stream, settings.applications_group)
+        if summary["pending"]:
+            return False
+    return True
