@@ -20,7 +20,10 @@ from resumeflow.domain.events import (
 from resumeflow.domain.resume import ParsedResume
 from resumeflow.domain.scoring import ScoreBreakdown, ScoreWeights
 
-__all__ = ["histories", "interleaved"]
+__all__ = ["IN_FLIGHT", "histories", "interleaved"]
+
+IN_FLIGHT = 500
+"""Applications in flight at once in an ``interleaved`` feed, unless told otherwise."""
 
 _POST = UUID("00000000-0000-7000-8000-0000000000b1")
 _TEXT = "Ada Lovelace\nada@example.org\nPython, SQL, Postgres\n" * 20
@@ -72,7 +75,7 @@ def histories(count: int) -> list[list[EventEnvelope]]:
     return result
 
 
-def interleaved(stories: list[list[EventEnvelope]], width: int = 500) -> list[EventEnvelope]:
+def interleaved(stories: list[list[EventEnvelope]], width: int = IN_FLIGHT) -> list[EventEnvelope]:
     """The events in append order with ``width`` applications in flight at any time."""
     order: list[EventEnvelope] = []
     for start in range(0, len(stories), width):

@@ -146,6 +146,9 @@ def bench_project_command(
     spawn: Spawn = False,
     applications: Annotated[int, typer.Option(help="applications (7 events each)")] = 5000,
     batch_size: Annotated[int, typer.Option()] = 500,
+    partitions: Annotated[
+        int, typer.Option(min=1, max=256, help="feed partitions (a reader and a batch each)")
+    ] = 4,
     rate: Annotated[int, typer.Option(help="events per second for the lag run")] = 2000,
     seconds: Annotated[float, typer.Option(help="length of the lag run")] = 10.0,
     rounds: Annotated[int, typer.Option(min=1, help="rounds of each measurement")] = 3,
@@ -155,7 +158,7 @@ def bench_project_command(
     with servers(postgres_url, redis_url, spawn=spawn) as (pg, redis):
         result = asyncio.run(
             bench_project(pg, redis, applications_count=applications, batch_size=batch_size,
-                          rate=rate, lag_seconds=seconds, rounds=rounds)
+                          partitions=partitions, rate=rate, lag_seconds=seconds, rounds=rounds)
         )  # fmt: skip
     _report(result, as_json)
 

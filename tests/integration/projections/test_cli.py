@@ -115,10 +115,11 @@ def test_bench_project_reports_every_round_and_cleans_up(
 ) -> None:
     args = ["bench", "project", "--postgres-url", pg_server.url, "--redis-url", redis_server.url]
     sizes = ["--applications", "60", "--batch-size", "50", "--rate", "400", "--seconds", "2.5"]
+    sizes += ["--partitions", "2"]
     result = CliRunner().invoke(_app(), [*args, *sizes, "--rounds", "2", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output.strip().splitlines()[-1])
-    assert report["events"] == 60 * 7 and report["rounds"] == 2
+    assert report["events"] == 60 * 7 and report["rounds"] == 2 and report["partitions"] == 2
     assert len(report["ratios"]) == 2 and len(report["lag_p99_ms_runs"]) == 2
     assert report["ratio"] == pytest.approx(statistics.median(report["ratios"]), abs=1e-3)
     assert report["lag_p99_ms"] in report["lag_p99_ms_runs"] and report["lag_events"] > 0
