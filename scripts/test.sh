@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 
 echo "== ruff"; ruff check . && ruff format --check .
-echo "== mypy --strict"; mypy src tests
+echo "== mypy --strict"; mypy src dev tests
 echo "== import-linter"; lint-imports
 echo "== pytest"; pytest "$@"

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic_settings import BaseSettings
+
+from resumeflow.bootstrap.settings import (
+    LogSettings,
+    ProjectionSettings,
+    Settings,
+    WorkerSettings,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,3 +45,20 @@ def external() -> Path:
     if EXTERNAL is None:
         pytest.skip("../shared/data/external is absent (set RESUMEFLOW_SHARED_DIR)")
     return EXTERNAL
+
+
+def settings_from(values: Mapping[str, Any]) -> Settings:
+    """Settings from flat field names (as the RESUMEFLOW_* variables name them): each value goes
+    to the section that has the field, the rest to the top level."""
+    sections: dict[str, type[BaseSettings]] = {
+        "log": LogSettings,
+        "projections": ProjectionSettings,
+        "workers": WorkerSettings,
+    }
+    top: dict[str, Any] = {}
+    parts: dict[str, dict[str, Any]] = {name: {} for name in sections}
+    for key, value in values.items():
+        owner = next((n for n, cls in sections.items() if key in cls.model_fields), None)
+        (parts[owner] if owner else top)[key] = value
+    built = {name: sections[name](**part) for name, part in parts.items()}
+    return Settings.model_validate(top | built)

@@ -7,13 +7,13 @@ from uuid import uuid4
 
 from resumeflow.adapters.local.blobs import InMemoryBlobStore
 from resumeflow.adapters.local.embedder import HashingEmbedder
+from resumeflow.database.job_posts import InMemoryJobPostRepository
 from resumeflow.domain.documents import ExtractedText, PageText, TextSource
 from resumeflow.domain.jobs import JobPost
 from resumeflow.domain.ports import BlobStore, DocumentRef
 from resumeflow.domain.resume import ParsedResume
+from resumeflow.eventstore.memory import InMemoryEventStore
 from resumeflow.pipeline.services import RetryPolicy, Services
-from resumeflow.streams.job_posts import InMemoryJobPostRepository
-from resumeflow.streams.memory_store import InMemoryEventStore
 
 
 class PlainTextExtractor:

@@ -12,7 +12,7 @@ from uuid import uuid4
 import pytest
 from redis.asyncio import Redis
 
-from resumeflow.streams.redis_client import create_redis
+from resumeflow.eventstore.redis_client import create_redis
 from tests.servers import RedisServer
 
 

@@ -8,8 +8,8 @@ import pytest
 from redis.asyncio import Redis
 from typer.testing import CliRunner
 
-from resumeflow.bench.append import run_append_bench
-from resumeflow.bench.cli import bench_app
+from resumeflow_dev.bench.append import run_append_bench
+from resumeflow_dev.bench.cli import bench_app
 from tests.servers import RedisServer
 
 pytestmark = pytest.mark.integration

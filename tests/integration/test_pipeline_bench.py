@@ -11,7 +11,7 @@ import pytest
 from redis import Redis
 from typer.testing import CliRunner
 
-from resumeflow.bench.cli import bench_app
+from resumeflow_dev.bench.cli import bench_app
 from tests.servers import RedisServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

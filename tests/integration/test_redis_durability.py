@@ -16,8 +16,8 @@ from uuid import UUID, uuid4
 import pytest
 
 from resumeflow.domain.events import EventEnvelope
-from resumeflow.streams.redis_client import create_redis
-from resumeflow.streams.redis_store import RedisStreamEventStore
+from resumeflow.eventstore.redis_client import create_redis
+from resumeflow.eventstore.redis_streams import RedisStreamEventStore
 from tests.factories import happy_history, received_payload
 from tests.servers import RedisServer
 

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from resumeflow.domain.errors import ConcurrencyConflict
 from resumeflow.domain.events import EventEnvelope, Stage
 from resumeflow.domain.ports import AppendBatch, EventStore
-from resumeflow.streams.redis_store import RedisStreamEventStore
+from resumeflow.eventstore.redis_streams import RedisStreamEventStore
 from tests.contracts.event_store import EventStoreContract
 from tests.factories import envelope, happy_history, received_payload, success_payload
 
@@ -115,26 +115,3 @@ async def test_a_value_the_wire_cannot_carry_is_refused_before_writing(
     with pytest.raises(ValueError, match="NUL"):
         await store.append(event.application_id, [event], expected_version=0)
     assert await store.read(event.application_id) == []
-
-
-async def test_prepared_appends_are_checked_before_sending_and_land_like_append_many(
-    redis: Redis, key_prefix: str
-) -> None:
-    store = RedisStreamEventStore(redis, prefix=key_prefix)
-    first, second = happy_history(stages=1), happy_history(stages=1)
-    with pytest.raises(ValueError, match="version"):  # refused with no server round trip
-        store.prepare([AppendBatch(first[0].application_id, first, 1)])
-    prepared = store.prepare(
-        [AppendBatch(first[0].application_id, first, 0), AppendBatch(second[0].application_id,
-                                                                      second[:1], 0)]
-    )  # fmt: skip
-    assert await redis.keys(f"{key_prefix}*") == []  # preparing wrote nothing
-    assert await store.append_prepared(prepared) == [2, 1]
-    assert await store.read(first[0].application_id) == first
-    outcomes = await store.append_prepared(prepared)  # the same events again: no-ops
-    assert outcomes == [2, 1]
-    assert await store.read(second[0].application_id) == second[:1]
-    app = second[0].application_id
-    stale = store.prepare([AppendBatch(app, [envelope(app, 1, received_payload())], 0)])
-    [conflict] = await store.append_prepared(stale)
-    assert isinstance(conflict, ConcurrencyConflict)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from resumeflow.streams.redis_client import create_redis
-from resumeflow.streams.redis_health import DurabilityReport, check_durability
+from resumeflow.eventstore.redis_client import create_redis
+from resumeflow.eventstore.redis_health import DurabilityReport, check_durability
 from tests.servers import RedisServer
 
 pytestmark = pytest.mark.integration
@@ -28,7 +28,7 @@ async def test_an_evicting_server_without_disk_is_warned_about(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     config = {"maxmemory": "100mb", "maxmemory-policy": "allkeys-lru"}
-    with caplog.at_level(logging.WARNING, logger="resumeflow.streams.redis_health"):
+    with caplog.at_level(logging.WARNING, logger="resumeflow.eventstore.redis_health"):
         report = await _check(tmp_path, config)
     assert not report.ok and len(report.problems) == 2
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -39,7 +39,7 @@ async def test_an_evicting_server_without_disk_is_warned_about(
 async def test_snapshots_only_are_warned_about(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="resumeflow.streams.redis_health"):
+    with caplog.at_level(logging.WARNING, logger="resumeflow.eventstore.redis_health"):
         report = await _check(tmp_path, {"save": "900 1"})
     assert report.problems == tuple(
         r.getMessage().split(": ", 1)[1] for r in caplog.records if r.levelno == logging.WARNING
@@ -51,7 +51,7 @@ async def test_aof_everysec_with_noeviction_passes_quietly(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     config = {"appendonly": "yes", "appendfsync": "everysec", "maxmemory-policy": "noeviction"}
-    with caplog.at_level(logging.WARNING, logger="resumeflow.streams.redis_health"):
+    with caplog.at_level(logging.WARNING, logger="resumeflow.eventstore.redis_health"):
         report = await _check(tmp_path, config)
     assert report.ok, report.problems
     assert (report.appendonly, report.appendfsync, report.maxmemory_policy) == (

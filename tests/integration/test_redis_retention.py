@@ -9,9 +9,9 @@ from typing import Any, cast
 import pytest
 from redis.asyncio import Redis
 
-from resumeflow.streams.feed import Entry
-from resumeflow.streams.redis_store import RedisStreamEventStore
-from resumeflow.streams.retention import trim_streams
+from resumeflow.eventstore.feed import Entry
+from resumeflow.eventstore.redis_streams import RedisStreamEventStore
+from resumeflow.eventstore.retention import FeedCursors, last_trims, trim_streams
 from tests.conftest import REPO_ROOT
 from tests.factories import happy_history
 
@@ -99,11 +99,31 @@ async def test_a_missing_stream_is_nothing_to_trim(redis: Redis, key_prefix: str
 async def test_the_runbook_retention_snippet_runs(redis: Redis, key_prefix: str) -> None:
     """docs/operations/redis.md shows how to trim; that code runs as shown."""
     text = (REPO_ROOT / "docs" / "operations" / "redis.md").read_text()
-    snippet = textwrap.dedent(text.split("Run periodically:\n\n", 1)[1].split("\n\n", 1)[0])
+    snippet = textwrap.dedent(
+        text.split("(a dry run removes nothing):\n\n", 1)[1].split("\n\n", 1)[0]
+    )
     store = RedisStreamEventStore(redis, partitions=2, prefix=key_prefix)
     history = happy_history(stages=1)
     await store.append(history[0].application_id, history, expected_version=0)
     namespace: dict[str, Any] = {}
     exec("async def snippet(redis, store):\n" + textwrap.indent(snippet, "    "), namespace)
     await namespace["snippet"](redis, store)
-    assert len((await store.read_feed()).events) == 2  # younger than 7 days: kept
+    assert len((await store.read_feed()).events) == 2  # a dry run, and younger than 7 days
+
+
+async def test_a_registered_cursor_holds_the_trim_back_and_the_trim_is_recorded(
+    redis: Redis, stream: str, key_prefix: str
+) -> None:
+    """The sweeper follows the feed with XREAD, not a group: its registered position counts."""
+    await redis.xgroup_create(stream, "projector", id="0")
+    await redis.xack(stream, "projector", *await _deliver(redis, stream, "projector"))
+    cursors = FeedCursors(redis, prefix=key_prefix, feed_keys=[stream])
+    fourth = f"{NOW_MS - 7 * HOUR_MS}-0"  # the sweeper has read entries 0-3
+    await cursors.set("sweeper", f"1|{fourth}")
+    (report,) = await trim_streams(
+        redis, [stream], retention=timedelta(0), cursors=cursors, now_ms=NOW_MS
+    )
+    assert await _ids(redis, stream) == [4, 5, 6, 7, 8, 9]
+    assert (report.held_by, report.removed) == ("sweeper", 4)
+    recorded = await last_trims(redis, key_prefix)
+    assert recorded == {stream: report} and recorded[stream].at_ms == NOW_MS

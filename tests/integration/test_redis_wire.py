@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import cast
+from typing import Any, cast
 from uuid import uuid4
 
 import pytest
 from faststream.redis import RedisBroker, StreamSub
-from faststream.redis.annotations import RedisBatchStreamMessage, RedisStreamMessage
 from faststream.redis.opentelemetry import RedisTelemetryMiddleware
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -16,9 +15,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from redis.asyncio import Redis
 
 from resumeflow.domain.events import EventEnvelope
-from resumeflow.streams.feed import Entry
-from resumeflow.streams.redis_store import RedisStreamEventStore
-from resumeflow.streams.wire import CONTENT_TYPE, FIELDS, EventEnvelopeCodec, parse_stream_message
+from resumeflow.eventstore.feed import Entry
+from resumeflow.eventstore.redis_streams import RedisStreamEventStore
+from resumeflow.eventstore.wire import CONTENT_TYPE, FIELDS, decode_entry
+from resumeflow.projections.projector import parse_entries
 from tests.factories import received_payload
 from tests.servers import RedisServer
 
@@ -35,65 +35,54 @@ def _traced(n: int) -> list[EventEnvelope]:
     ]  # fmt: skip
 
 
-async def test_a_faststream_group_subscriber_receives_decoded_envelopes_with_their_trace(
+async def test_the_projector_parser_gives_faststream_each_entry_trace_for_a_batch_span(
     redis_server: RedisServer, redis: Redis, key_prefix: str
 ) -> None:
+    """The projector's parser hands FastStream a batch message whose per-entry headers carry
+    each event's ``traceparent``: its telemetry middleware then links the batch's process span
+    to every event's trace, and the handler gets the raw entries to decode with the wire mapper."""
     store = RedisStreamEventStore(redis, partitions=1, prefix=key_prefix)
     feed = store.feed_keys[0]
     spans = InMemorySpanExporter()
     tracing = TracerProvider()
     tracing.add_span_processor(SimpleSpanProcessor(spans))
     broker = RedisBroker(
-        redis_server.url, middlewares=[RedisTelemetryMiddleware(tracer_provider=tracing)]
+        redis_server.url,
+        middlewares=[RedisTelemetryMiddleware(tracer_provider=tracing)],
+        apply_types=False,
     )
-    received: list[tuple[EventEnvelope, str, str]] = []
-    batches: list[list[EventEnvelope]] = []
+    received: list[EventEnvelope] = []
     events = _traced(3)
     done = asyncio.Event()
 
     @broker.subscriber(
-        stream=StreamSub(feed, group="projector", consumer="p-0", polling_interval=20),
-        parser=parse_stream_message,
-        codec=EventEnvelopeCodec(),
-    )
-    async def project(event: EventEnvelope, message: RedisStreamMessage) -> None:
-        received.append((event, message.headers.get("traceparent", ""), message.message_id))
-        if len(received) == len(events) and batches:
-            done.set()
-
-    @broker.subscriber(
         stream=StreamSub(feed, group="bulk", consumer="b-0", batch=True, polling_interval=20),
-        parser=parse_stream_message,
-        codec=EventEnvelopeCodec(),
+        parser=parse_entries,
+        decoder=lambda message, original: message.raw_message,
     )
-    async def project_batch(batch: list[EventEnvelope], message: RedisBatchStreamMessage) -> None:
-        assert all(h["traceparent"] == TRACEPARENT for h in message.batch_headers)
-        batches.append(batch)
-        if sum(map(len, batches)) == len(events) and len(received) == len(events):
+    async def project_batch(raw: dict[str, Any]) -> None:
+        received.extend(decode_entry(fields) for fields in raw["data"])
+        await redis.xack(feed, "bulk", *raw["message_ids"])
+        if len(received) == len(events):
             done.set()
 
+    await redis.xgroup_create(feed, "bulk", id="0", mkstream=True)
+    for event in events:
+        await store.append(event.application_id, [event], expected_version=0)
     async with broker:
         await broker.start()
-        for event in events:
-            await store.append(event.application_id, [event], expected_version=0)
         await asyncio.wait_for(done.wait(), timeout=10)
 
-    assert [r[0] for r in received] == events  # equal envelopes, typed payloads, in feed order
-    assert {r[1] for r in received} == {TRACEPARENT}
-    assert [r[2] for r in received] == [str(e.event_id) for e in events]
-    assert [e for b in batches for e in b] == events
+    assert received == events  # equal envelopes, typed payloads, in feed order
     trace_id, parent_id = int(TRACEPARENT[3:35], 16), int(TRACEPARENT[36:52], 16)
-    joined = [
-        span
+    linked = [
+        link.context
         for span in spans.get_finished_spans()
-        if span.context is not None
-        and span.context.trace_id == trace_id
-        and span.parent is not None
-        and span.parent.span_id == parent_id
+        for link in span.links
+        if link.context.trace_id == trace_id
     ]
-    assert len(joined) == len(events)  # each single-message process span joins the event's trace
-    for group in ("projector", "bulk"):  # handled without error, so acknowledged
-        assert (await redis.xpending(feed, group))["pending"] == 0
+    assert linked and all(context.span_id == parent_id for context in linked)
+    assert (await redis.xpending(feed, "bulk"))["pending"] == 0
 
 
 async def test_entries_are_flat_readable_fields(redis: Redis, key_prefix: str) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from resumeflow.domain.ports import EventStore
-from resumeflow.streams.memory_store import InMemoryEventStore
+from resumeflow.eventstore.memory import InMemoryEventStore
 from tests.contracts.event_store import EventStoreContract
 
 

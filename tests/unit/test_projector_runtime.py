@@ -1,61 +1,77 @@
-"""The projector's runtime: garbage-collector tuning undone on exit, lean subscriptions, Postgres.
+"""The projector's runtime as ``resumeflow projector`` builds it: its groups and subscribers.
 
 Nothing connects while the runtime is built, so no server is needed.
 """
 
 from __future__ import annotations
 
-import gc
+import logging
+from typing import Any
 
 import pytest
 
 from resumeflow.bootstrap.projector import projector_runtime
-from resumeflow.streams.archive import EventsArchive
-from resumeflow.streams.database import create_engine
-from resumeflow.streams.projector import GroupProjector
-from resumeflow.streams.redis_client import create_redis
-from resumeflow.streams.settings import ProjectorSettings
+from resumeflow.bootstrap.settings import LogSettings, Settings
+from resumeflow.database.engine import create_engine
+from resumeflow.eventstore.redis_client import create_redis
+from resumeflow.projections.archive import ArchiveProjection
+from resumeflow.projections.projector import FetchErrors, Group, GroupProjector
 
 
-async def test_start_up_objects_are_frozen_while_running_and_released_after() -> None:
-    settings = ProjectorSettings(
-        postgres_url="postgresql+asyncpg://nobody@127.0.0.1:9/none",
+async def test_each_group_reads_every_partition_with_a_reader_and_a_claimer() -> None:
+    settings = Settings(
+        database_url="postgresql+asyncpg://nobody@127.0.0.1:9/none",
         redis_url="redis://127.0.0.1:9/0",
-        gc_threshold=50_000,
+        log=LogSettings(stream_prefix="rfx", stream_partitions=3),
     )
-    before = gc.get_threshold()
-    assert gc.get_freeze_count() == 0
-    async with projector_runtime(settings):
-        assert gc.get_freeze_count() > 10_000  # modules, the app: start-up's objects
-        assert gc.get_threshold()[0] == 50_000
-    assert gc.get_freeze_count() == 0
-    assert gc.get_threshold() == before
-
-
-async def test_subscribers_read_their_stream_without_copying_it_on_every_read() -> None:
-    """FastStream 0.7 deep-copies a subscription per read to add a broker prefix we never set;
-    the projector's subscriptions skip that copy (profiled: ~9% of its CPU at 2,000 events/s)."""
-    settings = ProjectorSettings(
-        postgres_url="postgresql+asyncpg://nobody@127.0.0.1:9/none",
-        redis_url="redis://127.0.0.1:9/0",
-        stream_partitions=2,
-    )
-    async with projector_runtime(settings, groups=("archive",)) as runtime:
-        subscribers = runtime.app.broker.subscribers
-        assert len(subscribers) == 4  # a reader and a claimer per partition
+    async with projector_runtime(settings) as runtime:
+        broker = runtime.app.broker
+        assert broker is not None
+        subscribers: list[Any] = list(broker.subscribers)
+        assert len(subscribers) == 3 * 2  # partitions x (reader, claimer)
+        by_group: dict[str, set[str]] = {}
         for subscriber in subscribers:
-            assert subscriber.stream_sub is subscriber.stream_sub
-        names = sorted({s.stream_sub.name for s in subscribers})
-        assert names == settings.feed_keys()
+            sub = subscriber.stream_sub
+            by_group.setdefault(str(sub.group), set()).add(sub.name)
+        assert by_group == {"projection": {"rfx:feed:0", "rfx:feed:1", "rfx:feed:2"}}
+        names = {p.group.name: [x.name for x in p.group.projections] for p in runtime.projectors}
+        assert names == {"projection": ["archive", "applications", "stage_timings"]}
 
 
 def test_the_projector_refuses_a_database_other_than_postgres() -> None:
     engine = create_engine("sqlite+aiosqlite:///:memory:")
+
+    async def history(*_: object, **__: object) -> list[object]:
+        return []
+
     with pytest.raises(ValueError, match="Postgres"):
         GroupProjector(
+            group=Group("projection.archive", (ArchiveProjection(),)),
             engine=engine,
             redis=create_redis("redis://127.0.0.1:9/0"),
-            projection=EventsArchive(),
-            group="projection.archive",
+            history=history,  # type: ignore[arg-type]  # never called
             max_deliveries=3,
         )
+
+
+def test_fetch_errors_become_one_short_line_per_interval() -> None:
+    """FastStream logs a traceback per subscriber every few seconds while Redis is away."""
+    keep = FetchErrors(every=60)
+
+    def record() -> logging.LogRecord:
+        try:
+            raise ConnectionError("Connection closed by server.")
+        except ConnectionError:
+            import sys
+
+            return logging.LogRecord(
+                "p", logging.ERROR, __file__, 1, "Message fetch error", None, sys.exc_info()
+            )
+
+    first, second = record(), record()
+    assert keep.filter(first) is True
+    assert first.levelname == "WARNING" and first.exc_info is None
+    assert "ConnectionError: Connection closed by server." in first.getMessage()
+    assert keep.filter(second) is False
+    other = logging.LogRecord("p", logging.INFO, __file__, 1, "started", None, None)
+    assert keep.filter(other) is True

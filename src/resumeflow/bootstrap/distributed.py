@@ -31,7 +31,9 @@ from resumeflow.adapters.simulated import (
     SimulatedTextract,
 )
 from resumeflow.adapters.textract import TextractExtractor
-from resumeflow.bootstrap.worker_settings import WorkerSettings
+from resumeflow.bootstrap.settings import Settings
+from resumeflow.database.engine import create_engine
+from resumeflow.database.job_posts import SqlJobPostRepository
 from resumeflow.domain.jobs import JobPost
 from resumeflow.domain.ports import (
     BlobStore,
@@ -40,11 +42,9 @@ from resumeflow.domain.ports import (
     ResumeParser,
     TextExtractor,
 )
+from resumeflow.eventstore.redis_client import create_redis
+from resumeflow.eventstore.redis_streams import RedisStreamEventStore
 from resumeflow.pipeline.services import RetryPolicy, Services
-from resumeflow.streams.database import create_engine
-from resumeflow.streams.job_posts import SqlJobPostRepository
-from resumeflow.streams.redis_client import create_redis
-from resumeflow.streams.redis_store import RedisStreamEventStore
 from resumeflow.telemetry import current_traceparent
 
 __all__ = ["CachedJobPosts", "WorkerRuntime", "open_worker_runtime"]
@@ -74,7 +74,7 @@ class CachedJobPosts:
 
 @dataclass
 class WorkerRuntime:
-    settings: WorkerSettings
+    settings: Settings
     services: Services
     redis: Redis
     stack: AsyncExitStack = field(repr=False)
@@ -83,11 +83,11 @@ class WorkerRuntime:
         await self.stack.aclose()
 
 
-async def open_worker_runtime(settings: WorkerSettings) -> WorkerRuntime:
+async def open_worker_runtime(settings: Settings) -> WorkerRuntime:
     """Every client the stages need, opened once; close with ``aclose``."""
     stack = AsyncExitStack()
     try:
-        redis = create_redis(settings.redis_url)
+        redis = create_redis(settings.log_redis_url)
         stack.push_async_callback(redis.aclose)
         engine = create_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)
@@ -95,7 +95,7 @@ async def open_worker_runtime(settings: WorkerSettings) -> WorkerRuntime:
         inbox, blobs = await clients.blob_stores()
         services = Services(
             events=RedisStreamEventStore(
-                redis, partitions=settings.stream_partitions, prefix=settings.stream_prefix
+                redis, partitions=settings.log.stream_partitions, prefix=settings.log.stream_prefix
             ),
             inbox=inbox,
             blobs=blobs,
@@ -119,7 +119,7 @@ async def open_worker_runtime(settings: WorkerSettings) -> WorkerRuntime:
 class _Clients:
     """Builds each adapter the settings name, entering remote clients on ``stack`` once."""
 
-    def __init__(self, settings: WorkerSettings, stack: AsyncExitStack) -> None:
+    def __init__(self, settings: Settings, stack: AsyncExitStack) -> None:
         self.settings = settings
         self.stack = stack
         self._aws: Any = None
@@ -137,42 +137,47 @@ class _Clients:
 
     async def blob_stores(self) -> tuple[BlobStore, BlobStore]:
         s = self.settings
-        if s.blob_store == "real":
-            client = await self._aws_client("s3", s.s3_region, s.s3_endpoint_url)
+        if s.workers.blob_store == "real":
+            client = await self._aws_client("s3", s.workers.s3_region, s.workers.s3_endpoint_url)
             return (
-                S3BlobStore(client, bucket=s.s3_bucket, prefix=s.s3_inbox_prefix, name="inbox"),
-                S3BlobStore(client, bucket=s.s3_bucket),
+                S3BlobStore(
+                    client,
+                    bucket=s.workers.s3_bucket,
+                    prefix=s.workers.s3_inbox_prefix,
+                    name="inbox",
+                ),
+                S3BlobStore(client, bucket=s.workers.s3_bucket),
             )
         inbox = FileSystemBlobStore(s.data_dir / "inbox", name="inbox")
         blobs = FileSystemBlobStore(s.data_dir / "blobs")
-        if s.blob_store == "simulated":
+        if s.workers.blob_store == "simulated":
             return (
-                LatencyBlobStore(inbox, s.simulated_s3_seconds),
-                LatencyBlobStore(blobs, s.simulated_s3_seconds),
+                LatencyBlobStore(inbox, s.workers.simulated_s3_seconds),
+                LatencyBlobStore(blobs, s.workers.simulated_s3_seconds),
             )
         return inbox, blobs
 
     async def extractor(self, blobs: BlobStore, redis: Redis) -> TextExtractor:
         s = self.settings
-        if s.extractor == "real":
+        if s.workers.extractor == "real":
             if not isinstance(blobs, S3BlobStore):
                 raise ValueError(
                     "the real extractor (Textract) reads from the real blob store (S3)"
                 )
-            region = s.textract_region or s.s3_region
-            client = await self._aws_client("textract", region, s.textract_endpoint_url)
-            return TextractExtractor(client, blobs, poll_seconds=s.textract_poll_seconds)
+            region = s.workers.textract_region or s.workers.s3_region
+            client = await self._aws_client("textract", region, s.workers.textract_endpoint_url)
+            return TextractExtractor(client, blobs, poll_seconds=s.workers.textract_poll_seconds)
         local = LocalTextExtractor(
-            FileSystemBlobStore(s.data_dir / "blobs") if s.blob_store != "real" else blobs,
+            FileSystemBlobStore(s.data_dir / "blobs") if s.workers.blob_store != "real" else blobs,
             ocr_language=s.ocr_language,
         )
-        if s.extractor == "simulated":
+        if s.workers.extractor == "simulated":
             return SimulatedTextract(
                 redis,
                 local,
-                polls=s.simulated_textract_polls,
-                poll_seconds=s.simulated_textract_poll_seconds,
-                prefix=f"{s.stream_prefix}:sim:textract",
+                polls=s.workers.simulated_textract_polls,
+                poll_seconds=s.workers.simulated_textract_poll_seconds,
+                prefix=f"{s.log.stream_prefix}:sim:textract",
             )
         return local
 
@@ -180,11 +185,11 @@ class _Clients:
         if self._gemini is None:
             s = self.settings
             self._gemini = make_client(
-                s.gemini_api_key.get_secret_value(),
-                base_url=s.gemini_base_url,
-                api_version=s.gemini_api_version,
-                timeout_seconds=s.gemini_timeout_seconds,
-                attempts=s.gemini_http_attempts,
+                s.workers.gemini_api_key.get_secret_value(),
+                base_url=s.workers.gemini_base_url,
+                api_version=s.workers.gemini_api_version,
+                timeout_seconds=s.workers.gemini_timeout_seconds,
+                attempts=s.workers.gemini_http_attempts,
             )
             self.stack.push_async_callback(self._gemini.aio.aclose)
         return self._gemini
@@ -194,31 +199,31 @@ class _Clients:
             s = self.settings
             self._limiter = RedisTokenBucket(
                 redis,
-                key=f"{s.stream_prefix}:ratelimit:gemini",
-                per_minute=s.gemini_rate_per_minute,
+                key=f"{s.log.stream_prefix}:ratelimit:gemini",
+                per_minute=s.workers.gemini_rate_per_minute,
             )
         return self._limiter
 
     async def parser(self, redis: Redis) -> ResumeParser:
         s = self.settings
-        if s.parser == "real":
+        if s.workers.parser == "real":
             return GeminiParser(
-                self._client(), model=s.gemini_model, limiter=self._rate_limit(redis)
+                self._client(), model=s.workers.gemini_model, limiter=self._rate_limit(redis)
             )
-        if s.parser == "simulated":
-            return LatencyParser(LocalResumeParser(), s.simulated_gemini_seconds)
+        if s.workers.parser == "simulated":
+            return LatencyParser(LocalResumeParser(), s.workers.simulated_gemini_seconds)
         return LocalResumeParser()
 
     async def embedder(self, redis: Redis) -> Embedder:
         s = self.settings
-        if s.embedder == "real":
+        if s.workers.embedder == "real":
             return GeminiEmbedder(
                 self._client(),
-                model=s.gemini_embedding_model,
+                model=s.workers.gemini_embedding_model,
                 dimension=s.embedding_dimension,
                 limiter=self._rate_limit(redis),
             )
         local = HashingEmbedder(s.embedding_dimension)
-        if s.embedder == "simulated":
-            return LatencyEmbedder(local, s.simulated_embedding_seconds)
+        if s.workers.embedder == "simulated":
+            return LatencyEmbedder(local, s.workers.simulated_embedding_seconds)
         return local

@@ -16,12 +16,14 @@ from resumeflow.adapters.local.blobs import FileSystemBlobStore
 from resumeflow.adapters.local.embedder import HashingEmbedder
 from resumeflow.adapters.local.extraction import LocalTextExtractor
 from resumeflow.adapters.local.parser import LocalResumeParser
-from resumeflow.config import Settings
+from resumeflow.bootstrap.settings import Settings
+from resumeflow.database.engine import create_engine
+from resumeflow.database.job_posts import SqlJobPostRepository
+from resumeflow.database.migrate import upgrade
+from resumeflow.eventstore.sql import SqlEventStore
 from resumeflow.pipeline.services import RetryPolicy, Services
-from resumeflow.streams.database import create_engine, create_schema
-from resumeflow.streams.job_posts import SqlJobPostRepository
-from resumeflow.streams.projection import ApplicationsProjection
-from resumeflow.streams.sql_store import SqlEventStore
+from resumeflow.projections.catalog import read_models
+from resumeflow.projections.inline import InlineProjections
 from resumeflow.telemetry import current_traceparent
 
 __all__ = ["EmbeddedRuntime", "embedded_runtime"]
@@ -43,10 +45,15 @@ async def embedded_runtime(settings: Settings) -> AsyncIterator[EmbeddedRuntime]
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.database_url)
     try:
-        await create_schema(engine)
+        await upgrade(engine)  # the embedded database follows the same revisions
         blobs = FileSystemBlobStore(settings.data_dir / "blobs")
         services = Services(
-            events=SqlEventStore(engine, projections=[ApplicationsProjection()]),
+            events=SqlEventStore(
+                engine,
+                inline=InlineProjections(
+                    read_models(cache_size=settings.projections.state_cache_size)
+                ),
+            ),
             inbox=FileSystemBlobStore(settings.data_dir / "inbox", name="inbox"),
             blobs=blobs,
             extractor=LocalTextExtractor(blobs, ocr_language=settings.ocr_language),

@@ -1,123 +1,144 @@
 """The projector process's composition root: settings in, a running FastStream app out.
 
-Everything is built here and closed here; nothing connects at import time. Run it with
-``resumeflow projector`` or ``python -m resumeflow.bootstrap.projector``.
+Everything is built here and closed here; nothing connects at import time. ``resumeflow
+projector`` runs it. Besides the consumer groups, the app trims the feed on a schedule (one
+replica at a time, under a lock), within what every reader has read (eventstore/retention.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
 
+from faststream import FastStream
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from resumeflow.streams.archive import EventsArchive
-from resumeflow.streams.database import create_engine
-from resumeflow.streams.projector import AppliedHook, GroupProjector, build_app
-from resumeflow.streams.read_models import ApplicationsReadModel
-from resumeflow.streams.redis_client import create_redis
-from resumeflow.streams.redis_store import RedisStreamEventStore
-from resumeflow.streams.settings import ProjectorSettings
-from resumeflow.streams.timings import StageTimingsProjection
+from resumeflow.bootstrap.settings import Settings
+from resumeflow.database.engine import create_engine
+from resumeflow.eventstore.redis_client import create_redis
+from resumeflow.eventstore.redis_streams import RedisStreamEventStore
+from resumeflow.eventstore.retention import FeedCursors, trim_streams
+from resumeflow.projections.archive import ArchiveProjection
+from resumeflow.projections.catalog import read_models
+from resumeflow.projections.projector import (
+    PROJECTION,
+    FetchErrors,
+    Group,
+    GroupProjector,
+    Reading,
+    build_app,
+    is_outage,
+)
 
-__all__ = ["ProjectorRuntime", "main", "projector_runtime", "run_projector"]
+__all__ = ["ProjectorRuntime", "groups", "projector_runtime", "run_projector"]
+
+log = logging.getLogger("resumeflow.projector")
 
 
 @dataclass
 class ProjectorRuntime:
-    settings: ProjectorSettings
+    settings: Settings
     engine: AsyncEngine
     redis: Redis
+    store: RedisStreamEventStore
     projectors: list[GroupProjector]
-    app: Any
-    """The FastStream application; ``await app.run()`` serves until SIGINT/SIGTERM."""
+    app: FastStream
+    """``await app.run()`` serves until SIGINT/SIGTERM."""
+
+
+def groups(settings: Settings) -> list[Group]:
+    """The consumer groups and the projections each writes in one transaction: one group, the
+    archive and every read model (docs/adr/0005-read-side.md)."""
+    cache = settings.projections.state_cache_size
+    return [Group(PROJECTION, (ArchiveProjection(), *read_models(cache_size=cache)))]
 
 
 @asynccontextmanager
-async def projector_runtime(
-    settings: ProjectorSettings,
-    *,
-    on_applied: AppliedHook | None = None,
-    groups: tuple[str, ...] = ("applications", "archive", "stage_timings"),
-) -> AsyncIterator[ProjectorRuntime]:
-    """Engine, Redis client, one GroupProjector per projection in ``groups``, the FastStream app.
-
-    ``on_applied`` is called after each commit of the applications group (metrics, benches).
-    While it runs, the garbage collector's first generation waits for ``gc_threshold``
-    allocations instead of 700: decoding and folding a batch allocates many short-lived
-    objects, and each default-paced collection also walks the state cache, which showed as
-    50-150 ms stalls in the lag's p99 (with 100,000: p99 from ~145 ms to ~46 ms). And what
-    exists once the app is built (modules, the app, ~230,000 objects) is frozen out of the
-    collector: a full collection walking it took 80-130 ms on a 2-core machine. Both are
-    undone on exit.
-    """
-    previous_gc = gc.get_threshold()
-    gc.set_threshold(settings.gc_threshold, *previous_gc[1:])
-    engine = create_engine(settings.postgres_url, pool_size=10, max_overflow=10)
-    redis = create_redis(settings.redis_url)
+async def projector_runtime(settings: Settings) -> AsyncIterator[ProjectorRuntime]:
+    """Engine, Redis client, one GroupProjector per group, and the FastStream app."""
+    engine = create_engine(settings.database_url, pool_size=10, max_overflow=10)
+    redis = create_redis(settings.log_redis_url)
     store = RedisStreamEventStore(
-        redis, partitions=settings.stream_partitions, prefix=settings.stream_prefix
+        redis, partitions=settings.log.stream_partitions, prefix=settings.log.stream_prefix
     )
-    projectors = []
-    if "applications" in groups:
-        projectors.append(
-            GroupProjector(
-                engine=engine,
-                redis=redis,
-                projection=ApplicationsReadModel(
-                    store, timings=None, cache_size=settings.state_cache_size
-                ),
-                group=settings.applications_group,
-                max_deliveries=settings.max_deliveries,
-                on_applied=on_applied,
-            )
-        )
-    if "stage_timings" in groups:
-        projectors.append(
-            GroupProjector(
-                engine=engine,
-                redis=redis,
-                projection=StageTimingsProjection(store, cache_size=settings.state_cache_size),
-                group=settings.timings_group,
-                max_deliveries=settings.max_deliveries,
-            )
-        )
-    if "archive" in groups:
-        projectors.append(
-            GroupProjector(
-                engine=engine,
-                redis=redis,
-                projection=EventsArchive(),
-                group=settings.archive_group,
-                max_deliveries=settings.max_deliveries,
-            )
-        )
+    p = settings.projections
     try:
-        app = build_app(settings, redis=redis, projectors=projectors)
-        gc.freeze()  # start-up's objects live on: full collections need not walk them again
-        yield ProjectorRuntime(settings, engine, redis, projectors, app)
+        projectors = [
+            GroupProjector(
+                group=group,
+                engine=engine,
+                redis=redis,
+                history=store.read,
+                max_deliveries=p.max_deliveries,
+            )
+            for group in groups(settings)
+        ]
+        app = build_app(
+            redis_url=settings.log_redis_url,
+            redis=redis,
+            streams=store.feed_keys,
+            projectors=projectors,
+            reading=Reading(
+                consumer_name=p.consumer_name,
+                batch_size=p.batch_size,
+                polling_interval_ms=p.polling_interval_ms,
+                claim_idle_ms=p.claim_idle_ms,
+                claim_poll_ms=p.claim_poll_ms,
+            ),
+        )
+        _schedule_trims(app, settings, redis, store)
+        yield ProjectorRuntime(settings, engine, redis, store, projectors, app)
     finally:
-        gc.unfreeze()
         await redis.aclose()
         await engine.dispose()
-        gc.set_threshold(*previous_gc)
 
 
-async def run_projector(settings: ProjectorSettings) -> None:
+def _schedule_trims(
+    app: FastStream, settings: Settings, redis: Redis, store: RedisStreamEventStore
+) -> None:
+    """Trim the feed every ``trim_every_seconds`` while the app runs."""
+    cursors = FeedCursors(redis, prefix=store.prefix, feed_keys=store.feed_keys)
+    every = settings.projections.trim_every_seconds
+    retention = timedelta(seconds=settings.log.feed_retention_seconds)
+    lock = f"{store.prefix}:retention:lock"
+    task: asyncio.Task[None] | None = None
+
+    async def trim_forever() -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                if await redis.set(lock, "1", nx=True, px=int(every * 1000)):
+                    reports = await trim_streams(
+                        redis, store.feed_keys, retention=retention, cursors=cursors,
+                        approximate=True,
+                    )  # fmt: skip
+                    removed = sum(r.removed for r in reports)
+                    if removed:
+                        log.info("trimmed %d feed entries older than %s", removed, retention)
+            except Exception as error:  # the next round tries again; an outage is no bug
+                log.warning("trimming the feed failed: %s", error, exc_info=not is_outage(error))
+
+    async def start() -> None:
+        nonlocal task
+        task = asyncio.create_task(trim_forever(), name="resumeflow-feed-retention")
+
+    async def stop() -> None:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app.after_startup(start)
+    app.on_shutdown(stop)
+
+
+async def run_projector(settings: Settings) -> None:
+    logging.getLogger("resumeflow.projections.projector").addFilter(FetchErrors())
     async with projector_runtime(settings) as runtime:
         await runtime.app.run()
-
-
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(run_projector(ProjectorSettings()))
-
-
-if __name__ == "__main__":
-    main()

@@ -17,16 +17,15 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from resumeflow.adapters.local.extraction import extract_document
 from resumeflow.adapters.local.jobs import job_post_from_text
-from resumeflow.bench.cli import bench_app
 from resumeflow.bootstrap.embedded import EmbeddedRuntime, embedded_runtime
-from resumeflow.cli import projections, workers
+from resumeflow.bootstrap.settings import Settings
+from resumeflow.cli import plugins, projections, workers
 from resumeflow.cli.results import (
     history_record,
     print_history,
     print_result,
     result_record,
 )
-from resumeflow.config import Settings
 from resumeflow.domain.documents import DocumentFormat, sniff_format
 from resumeflow.domain.errors import DomainError, StageError, UnknownJobPost, UploadRejected
 from resumeflow.domain.events import Stage
@@ -43,9 +42,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-app.add_typer(bench_app, name="bench")
-projections.register(app, bench_app)
+projections.register(app)
 workers.register(app)
+plugins.register(app)
 out = Console()
 err = Console(stderr=True)
 

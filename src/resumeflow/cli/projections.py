@@ -1,14 +1,14 @@
-"""Commands of the distributed read side: the projector, rebuilds, stream status, benchmarks.
+"""Commands of the read side and the schema.
 
-``register(app, bench)`` adds them to the main ``resumeflow`` app (cli/app.py calls it):
+``register(app)`` adds them to the main ``resumeflow`` app (cli/app.py calls it):
 
+    resumeflow migrate                   bring the database's schema to this version's
     resumeflow projector                 run the FastStream projector (until SIGINT/SIGTERM)
-    resumeflow projections rebuild       rebuild the read models from the archive, swap them in
-    resumeflow streams status [--json]   per group and partition: lag, pending, age, dead letters
-    resumeflow bench project [--json]    projector throughput beside a raw upsert; lag at 2,000/s
-    resumeflow bench query [--json]      seed query shapes at 1M rows, with and without indexes
+    resumeflow projections rebuild       rebuild the read models from the log, swap them in
+    resumeflow streams status [--json]   per group and partition: lag, pending, dead letters;
+                                         per partition: length, the last retention trim
 
-Settings come from ``RESUMEFLOW_*`` variables (streams/settings.py); options override them.
+Settings come from ``RESUMEFLOW_*`` variables (bootstrap/settings.py); options override them.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -23,77 +24,89 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from resumeflow.bench.common import servers
-from resumeflow.bench.project import bench_project
-from resumeflow.bench.query import bench_query
-from resumeflow.bench.rebuild import bench_rebuild
-from resumeflow.bootstrap.projector import run_projector
-from resumeflow.streams.database import create_engine
-from resumeflow.streams.rebuild import rebuild
-from resumeflow.streams.redis_client import create_redis
-from resumeflow.streams.settings import ProjectorSettings
-from resumeflow.streams.status import GroupStatus, stream_status
+from resumeflow.bootstrap.projector import groups, run_projector
+from resumeflow.bootstrap.settings import Settings
+from resumeflow.database.engine import create_engine
+from resumeflow.database.migrate import current_revision, head, upgrade
+from resumeflow.eventstore.redis_client import create_redis
+from resumeflow.eventstore.redis_streams import RedisStreamEventStore
+from resumeflow.projections.catalog import read_models
+from resumeflow.projections.rebuild import rebuild
+from resumeflow.projections.status import (
+    GroupStatus,
+    PartitionStatus,
+    partition_status,
+    stream_status,
+)
 
 __all__ = ["register"]
 
 out = Console()
 AsJson = Annotated[bool, typer.Option("--json", help="print one JSON object")]
-PostgresUrl = Annotated[
-    str | None, typer.Option(help="SQLAlchemy URL [default: $RESUMEFLOW_POSTGRES_URL]")
+DatabaseUrl = Annotated[
+    str | None, typer.Option(help="SQLAlchemy URL [default: $RESUMEFLOW_DATABASE_URL]")
 ]
 RedisUrl = Annotated[str | None, typer.Option(help="[default: $RESUMEFLOW_REDIS_URL]")]
-BenchPostgres = Annotated[
-    str | None, typer.Option("--postgres-url", help="a server to use [default: a throwaway one]")
-]
-BenchRedis = Annotated[
-    str | None, typer.Option("--redis-url", help="a server to use [default: a throwaway one]")
-]
-Spawn = Annotated[
-    bool,
-    typer.Option(
-        "--spawn/--no-spawn",
-        help="start throwaway redis-server and Postgres for the run (the default when no URL "
-        "is given)",
-    ),
-]
 
 
-def _settings(postgres_url: str | None = None, redis_url: str | None = None) -> ProjectorSettings:
+def _settings(database_url: str | None = None, redis_url: str | None = None) -> Settings:
     overrides: dict[str, Any] = {}
-    if postgres_url:
-        overrides["postgres_url"] = postgres_url
+    if database_url:
+        overrides["database_url"] = database_url
     if redis_url:
         overrides["redis_url"] = redis_url
-    return ProjectorSettings(**overrides)
+    return Settings(**overrides)
+
+
+def migrate(database_url: DatabaseUrl = None) -> None:
+    """Bring the database to this version's schema (Alembic revisions shipped in the package)."""
+    settings = _settings(database_url)
+
+    async def go() -> tuple[str | None, str]:
+        if settings.database_url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(settings.database_url)
+        try:
+            before = await current_revision(engine)
+            await upgrade(engine)
+            return before, head()
+        finally:
+            await engine.dispose()
+
+    before, after = asyncio.run(go())
+    out.print(f"schema at {after}" + ("" if before == after else f" (was {before or 'empty'})"))
 
 
 def projector(
-    postgres_url: PostgresUrl = None,
+    database_url: DatabaseUrl = None,
     redis_url: RedisUrl = None,
     consumer_name: Annotated[
         str | None, typer.Option(help="stable per replica [default: the host name]")
     ] = None,
 ) -> None:
     """Run the projector: consumer groups on every feed partition, until SIGINT/SIGTERM."""
-    settings = _settings(postgres_url, redis_url)
+    settings = _settings(database_url, redis_url)
+    if not settings.redis_url:
+        raise typer.BadParameter("set RESUMEFLOW_REDIS_URL (or --redis-url): the feed to project")
     if consumer_name:
-        settings = settings.model_copy(update={"consumer_name": consumer_name})
+        settings.projections.consumer_name = consumer_name
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     asyncio.run(run_projector(settings))
 
 
-def rebuild_command(postgres_url: PostgresUrl = None, as_json: AsJson = False) -> None:
-    """Rebuild applications and stage timings from the events archive; swap them in."""
-    settings = _settings(postgres_url)
+def rebuild_command(database_url: DatabaseUrl = None, as_json: AsJson = False) -> None:
+    """Rebuild applications and stage timings from the log (the events table); swap them in."""
+    settings = _settings(database_url)
 
     async def go() -> dict[str, Any]:
-        engine = create_engine(settings.postgres_url)
+        engine = create_engine(settings.database_url)
         columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         try:
             with Progress(*columns, console=out, disable=as_json) as bar:
                 task = bar.add_task("events", total=None)
                 report = await rebuild(
                     engine,
+                    read_models(cache_size=settings.projections.state_cache_size),
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )
         finally:
@@ -112,23 +125,39 @@ def rebuild_command(postgres_url: PostgresUrl = None, as_json: AsJson = False) -
 
 
 def status_command(
-    postgres_url: PostgresUrl = None, redis_url: RedisUrl = None, as_json: AsJson = False
+    database_url: DatabaseUrl = None, redis_url: RedisUrl = None, as_json: AsJson = False
 ) -> None:
-    """Per consumer group and feed partition: lag, pending entries, oldest pending, dead letters."""
-    settings = _settings(postgres_url, redis_url)
+    """Per consumer group and partition: lag, pending, dead letters; the feed's retention."""
+    settings = _settings(database_url, redis_url)
+    if not settings.redis_url:
+        raise typer.BadParameter("set RESUMEFLOW_REDIS_URL (or --redis-url): the feed to inspect")
 
-    async def go() -> list[GroupStatus]:
-        redis = create_redis(settings.redis_url)
-        engine = create_engine(settings.postgres_url)
+    async def go() -> tuple[list[GroupStatus], list[PartitionStatus]]:
+        redis = create_redis(settings.log_redis_url)
+        engine = create_engine(settings.database_url)
+        store = RedisStreamEventStore(
+            redis, partitions=settings.log.stream_partitions, prefix=settings.log.stream_prefix
+        )
+        names = [group.name for group in groups(settings)]
         try:
-            return await stream_status(redis, engine, settings.feed_keys(), settings.groups())
+            return (
+                await stream_status(redis, engine, store.feed_keys, names),
+                await partition_status(redis, store.feed_keys, store.prefix),
+            )
         finally:
             await redis.aclose()
             await engine.dispose()
 
-    report = asyncio.run(go())
+    report, partitions = asyncio.run(go())
     if as_json:
-        print(json.dumps({"groups": [r.as_dict() for r in report]}))
+        print(
+            json.dumps(
+                {
+                    "groups": [r.as_dict() for r in report],
+                    "partitions": [p.as_dict() for p in partitions],
+                }
+            )
+        )
         return
     table = Table("group", "stream", "lag", "pending", "oldest pending", "consumers", "dead")
     for r in report:
@@ -138,72 +167,31 @@ def status_command(
             r.group, r.stream, lag, str(r.pending), age, str(r.consumers), str(r.dead_letters)
         )
     out.print(table)
+    feed = Table("stream", "entries", "oldest entry", "last trim", "removed", "held back by")
+    for p in partitions:
+        when = (
+            datetime.fromtimestamp(p.last_trim_at_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+            if p.last_trim_at_ms
+            else "never"
+        )
+        feed.add_row(
+            p.stream,
+            str(p.length),
+            p.first_entry or "-",
+            when,
+            "-" if p.last_trim_removed is None else str(p.last_trim_removed),
+            p.last_trim_held_by or "-",
+        )
+    out.print(feed)
 
 
-def bench_project_command(
-    postgres_url: BenchPostgres = None,
-    redis_url: BenchRedis = None,
-    spawn: Spawn = False,
-    applications: Annotated[int, typer.Option(help="applications (7 events each)")] = 5000,
-    batch_size: Annotated[int, typer.Option()] = 500,
-    partitions: Annotated[
-        int, typer.Option(min=1, max=256, help="feed partitions (a reader and a batch each)")
-    ] = 4,
-    rate: Annotated[int, typer.Option(help="events per second for the lag run")] = 2000,
-    seconds: Annotated[float, typer.Option(help="length of the lag run")] = 10.0,
-    rounds: Annotated[int, typer.Option(min=1, help="rounds of each measurement")] = 3,
-    as_json: AsJson = False,
-) -> None:
-    """Projector events/s beside a raw asyncpg upsert of the same rows; lag p99 at a steady rate."""
-    with servers(postgres_url, redis_url, spawn=spawn) as (pg, redis):
-        result = asyncio.run(
-            bench_project(pg, redis, applications_count=applications, batch_size=batch_size,
-                          partitions=partitions, rate=rate, lag_seconds=seconds, rounds=rounds)
-        )  # fmt: skip
-    _report(result, as_json)
-
-
-def bench_query_command(
-    postgres_url: BenchPostgres = None,
-    spawn: Spawn = False,
-    rows: Annotated[int, typer.Option()] = 1_000_000,
-    runs: Annotated[int, typer.Option(help="runs per shape with the indexes")] = 20,
-    as_json: AsJson = False,
-) -> None:
-    """p50/p95 of each seed query shape with and without the performance indexes."""
-    with servers(postgres_url, None, spawn=spawn, redis=False) as (pg, _):
-        result = asyncio.run(bench_query(pg, rows=rows, runs=runs))
-    _report(result, as_json)
-
-
-def bench_rebuild_command(
-    postgres_url: BenchPostgres = None,
-    spawn: Spawn = False,
-    applications: Annotated[int, typer.Option(help="applications (7 events each)")] = 100_000,
-    as_json: AsJson = False,
-) -> None:
-    """Seconds to rebuild the read models from an archive of that many applications' events."""
-    with servers(postgres_url, None, spawn=spawn, redis=False) as (pg, _):
-        result = asyncio.run(bench_rebuild(pg, applications_count=applications))
-    _report(result, as_json)
-
-
-def _report(result: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(result))
-    else:
-        out.print_json(data=result)
-
-
-def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add ``projector``, ``projections rebuild``, ``streams status`` and the ``bench`` commands."""
+def register(app: typer.Typer) -> None:
+    """Add ``migrate``, ``projector``, ``projections rebuild`` and ``streams status``."""
+    app.command("migrate")(migrate)
     app.command("projector")(projector)
-    projections = typer.Typer(help="Read models: rebuild from the events archive.")
+    projections = typer.Typer(help="Read models: rebuild them from the log.")
     projections.command("rebuild")(rebuild_command)
     app.add_typer(projections, name="projections")
-    streams = typer.Typer(help="The event log's consumer groups.")
+    streams = typer.Typer(help="The event log's feed: consumer groups and retention.")
     streams.command("status")(status_command)
     app.add_typer(streams, name="streams")
-    bench.command("project")(bench_project_command)
-    bench.command("query")(bench_query_command)
-    bench.command("rebuild")(bench_rebuild_command)

@@ -7,7 +7,7 @@
     resumeflow sweep [--stuck-after S] [--json]
                                           one sweep now: re-send the due stage of stuck ones
 
-Settings come from ``RESUMEFLOW_*`` variables (bootstrap/worker_settings.py); options override
+Settings come from ``RESUMEFLOW_*`` variables (bootstrap/settings.py); options override
 them. ``resumeflow.tasks`` is imported inside the commands, so the embedded mode's commands do not
 read or validate the workers' settings.
 """
@@ -23,7 +23,7 @@ import typer
 from rich.console import Console
 
 from resumeflow.bootstrap.distributed import open_worker_runtime
-from resumeflow.bootstrap.worker_settings import WorkerSettings
+from resumeflow.bootstrap.settings import Settings
 
 __all__ = ["register", "sweep", "worker"]
 
@@ -52,6 +52,13 @@ def worker(
 ) -> None:
     """Run a Celery worker for the stage tasks (as ``celery -A resumeflow.tasks worker``)."""
     from resumeflow.tasks import app as celery
+    from resumeflow.tasks import settings
+
+    if settings.mode != "distributed":
+        raise typer.BadParameter(
+            "set RESUMEFLOW_REDIS_URL (the event log) and RESUMEFLOW_DATABASE_URL: workers run "
+            "the distributed mode"
+        )
 
     argv = ["worker", f"--loglevel={loglevel}"]
     if pool is not None:
@@ -80,8 +87,8 @@ def sweep(
     from resumeflow.tasks.sweeper import Sweeper
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
-    settings = WorkerSettings()
-    threshold = settings.stuck_after_seconds if stuck_after is None else stuck_after
+    settings = Settings()
+    threshold = settings.workers.stuck_after_seconds if stuck_after is None else stuck_after
 
     async def run() -> dict[str, int]:
         runtime = await open_worker_runtime(settings)
@@ -89,7 +96,7 @@ def sweep(
             sweeper = Sweeper(
                 runtime.services,
                 runtime.redis,
-                prefix=settings.stream_prefix,
+                prefix=settings.log.stream_prefix,
                 stuck_after=threshold,
             )
             due = await sweeper.sweep()

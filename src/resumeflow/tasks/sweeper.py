@@ -22,9 +22,11 @@ from resumeflow.domain.events import Stage
 from resumeflow.pipeline.services import Services
 from resumeflow.pipeline.stages import load_state
 
-__all__ = ["SWEEP_TASK", "Sweeper"]
+__all__ = ["CURSOR", "SWEEP_TASK", "Sweeper"]
 
 SWEEP_TASK = "resumeflow.sweep"
+CURSOR = "sweeper"
+"""The sweeper's name among the feed's cursors (eventstore/retention.py ``FeedCursors``)."""
 
 
 class Sweeper:
@@ -41,7 +43,8 @@ class Sweeper:
         self._services = services
         self._redis = redis
         self.open_key = f"{prefix}:sweeper:open"
-        self.position_key = f"{prefix}:sweeper:position"
+        # Its feed position is a registered cursor, which feed retention waits for.
+        self.cursors_key = f"{prefix}:cursors"
         self.lock_key = f"{prefix}:sweeper:lock"
         self.stuck_after = stuck_after
         self.page_size = page_size
@@ -59,7 +62,7 @@ class Sweeper:
 
     async def follow_feed(self) -> int:
         """Fold the feed since the stored position into the open set; returns events read."""
-        raw = await self._redis.get(self.position_key)
+        raw = await self._redis.hget(self.cursors_key, CURSOR)
         position = raw.decode() if isinstance(raw, bytes) else raw
         read = 0
         while True:
@@ -77,7 +80,7 @@ class Sweeper:
                     pipe.zadd(self.open_key, opened)
                 if closed:
                     pipe.zrem(self.open_key, *closed)
-                pipe.set(self.position_key, page.position)
+                pipe.hset(self.cursors_key, CURSOR, page.position)
                 await pipe.execute()
             position = page.position
             read += len(page.events)

@@ -1,7 +1,7 @@
 """The Celery app and its two tasks: run a stage for a batch of applications, and sweep.
 
 ``celery -A resumeflow.tasks worker`` (or ``resumeflow worker``) starts a worker; the settings
-come from ``RESUMEFLOW_*`` variables (bootstrap/worker_settings.py). Reliability settings, and
+come from ``RESUMEFLOW_*`` variables (bootstrap/settings.py). Reliability settings, and
 why (STACK-NOTES §1; docs/adr/0004-async-bridge.md):
 
 - JSON only, no results stored: the log is where outcomes live, not a result backend;
@@ -27,12 +27,12 @@ import logging
 from typing import Any
 from uuid import UUID
 
-from celery import Celery
+from celery import Celery, signals
 
 from resumeflow.bootstrap.distributed import WorkerRuntime, open_worker_runtime
-from resumeflow.bootstrap.worker_settings import WorkerSettings
+from resumeflow.bootstrap.settings import Settings
 from resumeflow.domain.events import Stage
-from resumeflow.streams.redis_health import check_durability
+from resumeflow.eventstore.redis_health import check_durability
 from resumeflow.tasks import loop
 from resumeflow.tasks.dispatch import dispatch, send
 from resumeflow.tasks.stages import STAGE_TASK, run_batch
@@ -43,45 +43,49 @@ __all__ = ["app", "create_app", "register_tasks", "settings"]
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: WorkerSettings) -> Celery:
+def create_app(settings: Settings) -> Celery:
     """A Celery app configured from ``settings`` (tasks are registered by ``register_tasks``)."""
-    celery = Celery("resumeflow", broker=settings.broker_url, set_as_current=False)
+    # No broker named (the embedded mode's settings) leaves Celery's default; ``resumeflow
+    # worker`` refuses to start that way, and nothing connects until a task is sent.
+    broker = settings.broker_url or settings.redis_url
+    celery = Celery("resumeflow", broker=broker, set_as_current=False)
     celery.conf.update(
         task_serializer="json",
         accept_content=["json"],
         result_serializer="json",
         task_ignore_result=True,
-        task_default_queue=settings.queue,
+        task_default_queue=settings.workers.queue,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         task_retry_on_worker_lost=True,
         task_acks_on_failure=True,
         task_acks_on_timeout=True,
         worker_prefetch_multiplier=1,
-        worker_pool=settings.worker_pool,
-        worker_concurrency=settings.worker_concurrency,
+        worker_pool=settings.workers.worker_pool,
+        worker_concurrency=settings.workers.worker_concurrency,
         worker_hijack_root_logger=False,
-        task_soft_time_limit=settings.task_soft_time_limit,
-        task_time_limit=settings.task_time_limit,
+        task_soft_time_limit=settings.workers.task_soft_time_limit,
+        task_time_limit=settings.workers.task_time_limit,
         broker_transport_options={
-            "visibility_timeout": settings.visibility_timeout,
-            "unacked_restore_interval": settings.unacked_restore_seconds,
+            "visibility_timeout": settings.workers.visibility_timeout,
+            "unacked_restore_interval": settings.workers.unacked_restore_seconds,
             "unacked_restore_throttle": 1,  # scan on every interval (the index is a sorted set)
         },
         broker_connection_retry_on_startup=True,
         # Task events cost each message several broker writes (a fifth of a worker's CPU in
         # bench pipeline); Flower turns them on in running workers when it starts watching
         # (its --enable_events default), and `celery control enable_events` does the same.
-        worker_send_task_events=settings.task_events,
-        task_send_sent_event=settings.task_events,
+        worker_send_task_events=settings.workers.task_events,
+        task_send_sent_event=settings.workers.task_events,
+        beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
         beat_schedule={
-            "sweep": {"task": SWEEP_TASK, "schedule": settings.sweep_every_seconds},
+            "sweep": {"task": SWEEP_TASK, "schedule": settings.workers.sweep_every_seconds},
         },
     )
     return celery
 
 
-def register_tasks(celery: Celery, settings: WorkerSettings) -> None:
+def register_tasks(celery: Celery, settings: Settings) -> None:
     """Add the stage and sweep tasks to ``celery``, and the loop that runs their coroutines."""
 
     async def open_runtime() -> WorkerRuntime:
@@ -90,6 +94,12 @@ def register_tasks(celery: Celery, settings: WorkerSettings) -> None:
         return runtime
 
     loop.install(open_runtime)
+
+    def make_data_dir(**_: Any) -> None:  # beat keeps its schedule there, not in the cwd
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    for signal in (signals.celeryd_init, signals.beat_init):  # a worker (maybe with --beat); beat
+        signal.connect(make_data_dir, weak=False, dispatch_uid=f"resumeflow.data_dir.{signal.name}")
 
     def run_stage_task(stage: str, application_ids: list[str], polls: int = 0) -> dict[str, Any]:
         """Run ``stage`` for each application; send what their outcomes call for."""
@@ -100,9 +110,9 @@ def register_tasks(celery: Celery, settings: WorkerSettings) -> None:
                 Stage(stage),
                 [UUID(i) for i in application_ids],
                 polls=polls,
-                max_polls=settings.max_pending_polls,
+                max_polls=settings.workers.max_pending_polls,
             ),
-            timeout=settings.task_soft_time_limit,
+            timeout=settings.workers.task_soft_time_limit,
         )
         for message in plan:
             send(celery, message)
@@ -114,10 +124,10 @@ def register_tasks(celery: Celery, settings: WorkerSettings) -> None:
         sweeper = Sweeper(
             runtime.services,
             runtime.redis,
-            prefix=settings.stream_prefix,
-            stuck_after=settings.stuck_after_seconds,
+            prefix=settings.log.stream_prefix,
+            stuck_after=settings.workers.stuck_after_seconds,
         )
-        due = loop.run(sweeper.sweep(), timeout=settings.task_soft_time_limit)
+        due = loop.run(sweeper.sweep(), timeout=settings.workers.task_soft_time_limit)
         for stage, ids in due.items():
             log.warning("sweeper: %d applications stuck before %s; sent again", len(ids), stage)
             dispatch(celery, stage, ids)
@@ -126,12 +136,12 @@ def register_tasks(celery: Celery, settings: WorkerSettings) -> None:
     # celery is untyped: registering by call keeps the functions' own signatures checked
     celery.task(
         name=STAGE_TASK,
-        max_retries=settings.task_max_retries,
-        default_retry_delay=settings.lost_task_retry_seconds,
+        max_retries=settings.workers.task_max_retries,
+        default_retry_delay=settings.workers.lost_task_retry_seconds,
     )(run_stage_task)
     celery.task(name=SWEEP_TASK, max_retries=0)(sweep)
 
 
-settings = WorkerSettings()
+settings = Settings()
 app = create_app(settings)
 register_tasks(app, settings)

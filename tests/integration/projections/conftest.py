@@ -13,9 +13,9 @@ import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type informat
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from resumeflow.streams.database import create_engine
-from resumeflow.streams.migrate import upgrade
-from resumeflow.streams.settings import ProjectorSettings
+from resumeflow.bootstrap.settings import LogSettings, ProjectionSettings, Settings
+from resumeflow.database.engine import create_engine
+from resumeflow.database.migrate import upgrade
 from tests.servers import PostgresServer, RedisServer
 
 
@@ -25,9 +25,8 @@ def pg_server() -> Iterator[PostgresServer]:
         yield server
 
 
-@pytest.fixture
-async def pg_url(pg_server: PostgresServer) -> str:
-    """The URL of a new, empty database of its own."""
+async def new_database(pg_server: PostgresServer) -> str:
+    """The URL of a new, empty database on ``pg_server``."""
     name = f"t_{uuid4().hex[:16]}"
     conn = await asyncpg.connect(pg_server.dsn)
     try:
@@ -35,6 +34,12 @@ async def pg_url(pg_server: PostgresServer) -> str:
     finally:
         await conn.close()
     return pg_server.url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture
+async def pg_url(pg_server: PostgresServer) -> str:
+    """The URL of a new, empty database of its own."""
+    return await new_database(pg_server)
 
 
 @pytest.fixture
@@ -47,17 +52,18 @@ async def engine(pg_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def settings(pg_url: str, redis_server: RedisServer, key_prefix: str) -> ProjectorSettings:
-    """Projector settings for this test's database and key prefix; quick to claim and give up."""
-    return ProjectorSettings(
-        postgres_url=pg_url,
+def settings(pg_url: str, redis_server: RedisServer, key_prefix: str) -> Settings:
+    """Settings for this test's database and key prefix; quick to claim and give up."""
+    return Settings(
+        database_url=pg_url,
         redis_url=redis_server.url,
-        stream_prefix=key_prefix,
-        stream_partitions=2,
-        consumer_name="projector-0",
-        batch_size=50,
-        polling_interval_ms=50,
-        claim_idle_ms=500,
-        claim_poll_ms=100,
-        max_deliveries=3,
+        log=LogSettings(stream_prefix=key_prefix, stream_partitions=2),
+        projections=ProjectionSettings(
+            consumer_name="projector-0",
+            batch_size=50,
+            polling_interval_ms=50,
+            claim_idle_ms=500,
+            claim_poll_ms=100,
+            max_deliveries=3,
+        ),
     )

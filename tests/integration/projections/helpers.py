@@ -1,4 +1,4 @@
-"""Shared steps of the projection tests: feed the log, wait for the read model, compare rows."""
+"""Shared steps of the projection tests: feed the log, wait for the read models, compare rows."""
 
 from __future__ import annotations
 
@@ -13,26 +13,34 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resumeflow.bootstrap.projector import ProjectorRuntime, projector_runtime
-from resumeflow.domain.application import ApplicationState, apply, fold
+from resumeflow.bootstrap.settings import Settings
+from resumeflow.database.tables import applications, events, stage_timings
 from resumeflow.domain.events import EventEnvelope
 from resumeflow.domain.ports import AppendBatch
-from resumeflow.streams.projection import row_from_state
-from resumeflow.streams.read_models import stage_timing
-from resumeflow.streams.redis_store import RedisStreamEventStore
-from resumeflow.streams.settings import ProjectorSettings
-from resumeflow.streams.tables import applications, events, stage_timings
+from resumeflow.eventstore.redis_streams import RedisStreamEventStore
 from tests.factories import happy_history
+from tests.integration.projections.reference import (
+    comparable,
+    reference_rows,
+    reference_timings,
+)
 
 __all__ = [
     "append_histories",
     "caught_up",
     "count",
-    "expected_rows",
-    "expected_timings",
     "live_rows",
     "running",
+    "settings_env",
+    "store_of",
     "wait_for",
 ]
+
+
+def store_of(redis: Any, settings: Settings) -> RedisStreamEventStore:
+    return RedisStreamEventStore(
+        redis, partitions=settings.log.stream_partitions, prefix=settings.log.stream_prefix
+    )
 
 
 async def append_histories(
@@ -49,48 +57,22 @@ async def append_histories(
     return histories
 
 
-def _normal(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
-
-
-def expected_rows(histories: dict[UUID, list[EventEnvelope]]) -> dict[UUID, dict[str, Any]]:
-    rows = {}
-    for app, history in histories.items():
-        state = fold(history)
-        assert state is not None
-        rows[app] = _normal(row_from_state(state))
-    return rows
-
-
-def expected_timings(histories: dict[UUID, list[EventEnvelope]]) -> dict[Any, dict[str, Any]]:
-    """The stage timings the fold implies, keyed like ``live_rows(engine, stage_timings)``."""
-    timings = {}
-    for history in histories.values():
-        state: ApplicationState | None = None
-        for event in history:
-            before, state = state, apply(state, event)
-            timing = stage_timing(before, state, event)
-            if timing:
-                timings[(timing["application_id"], timing["stage"])] = _normal(timing)
-    return timings
-
-
 async def live_rows(engine: AsyncEngine, table: Any = applications) -> dict[Any, dict[str, Any]]:
-    """Rows by primary key, times as ISO text (so dicts compare across drivers)."""
+    """Rows by primary key, times as ISO text in UTC (so dicts compare across drivers)."""
     key = [c.name for c in table.primary_key.columns]
     async with engine.connect() as conn:
         result = (await conn.execute(select(table))).mappings().all()
-    return {tuple(row[k] for k in key) if len(key) > 1 else row[key[0]]: _normal(dict(row))
+    return {tuple(row[k] for k in key) if len(key) > 1 else row[key[0]]: comparable(dict(row))
             for row in result}  # fmt: skip
 
 
 async def caught_up(engine: AsyncEngine, histories: dict[UUID, list[EventEnvelope]]) -> bool:
-    """Archive, applications and stage timings all equal what the histories imply."""
+    """Archive, applications and stage timings all equal what the reference says."""
     total = sum(len(h) for h in histories.values())
     return (
         await count(engine) == total
-        and await live_rows(engine) == expected_rows(histories)
-        and await live_rows(engine, stage_timings) == expected_timings(histories)
+        and await live_rows(engine) == reference_rows(histories)
+        and await live_rows(engine, stage_timings) == reference_timings(histories.values())
     )
 
 
@@ -110,7 +92,7 @@ async def wait_for(condition: Any, *, within: float = 60.0, interval: float = 0.
 
 
 @asynccontextmanager
-async def running(settings: ProjectorSettings) -> AsyncIterator[ProjectorRuntime]:
+async def running(settings: Settings) -> AsyncIterator[ProjectorRuntime]:
     """The projector's FastStream app, served in this event loop until the block ends."""
     async with projector_runtime(settings) as runtime:
         task = asyncio.create_task(runtime.app.run())
@@ -119,3 +101,21 @@ async def running(settings: ProjectorSettings) -> AsyncIterator[ProjectorRuntime
         finally:
             runtime.app.exit()
             await asyncio.wait_for(task, 30)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """``settings`` as the RESUMEFLOW_* variables that give a new process the same settings."""
+    env: dict[str, str] = {}
+    for name, value in settings:
+        if name in ("log", "projections", "workers"):
+            for field, inner in value:
+                if inner is not None:
+                    env[f"RESUMEFLOW_{field.upper()}"] = _text(inner)
+        elif value is not None:
+            env[f"RESUMEFLOW_{name.upper()}"] = _text(value)
+    return env
+
+
+def _text(value: Any) -> str:
+    secret = getattr(value, "get_secret_value", None)
+    return str(secret() if secret else value)

@@ -12,36 +12,36 @@ import typer
 from redis.asyncio import Redis
 from typer.testing import CliRunner
 
-from resumeflow.cli.projections import register
+from resumeflow.bootstrap.settings import LogSettings, ProjectionSettings, Settings
+from resumeflow.cli.app import app as resumeflow
+from resumeflow.database.engine import create_engine
+from resumeflow.database.migrate import upgrade
 from resumeflow.domain.ports import AppendBatch
-from resumeflow.streams.database import create_engine
-from resumeflow.streams.migrate import upgrade
-from resumeflow.streams.redis_client import create_redis
-from resumeflow.streams.redis_store import RedisStreamEventStore
-from resumeflow.streams.settings import ProjectorSettings
+from resumeflow.eventstore.redis_client import create_redis
+from resumeflow.projections.projector import PROJECTION
 from tests.factories import happy_history
-from tests.integration.projections.helpers import count, running, wait_for
+from tests.integration.projections.helpers import (
+    count,
+    running,
+    settings_env,
+    store_of,
+    wait_for,
+)
 from tests.servers import PostgresServer, RedisServer
 
 pytestmark = pytest.mark.integration
 
 
 def _app() -> typer.Typer:
-    app = typer.Typer()
-    bench = typer.Typer()
-    app.add_typer(bench, name="bench")
-    register(app, bench)
-    return app
+    return resumeflow
 
 
-async def _prepare(settings: ProjectorSettings) -> None:
+async def _prepare(settings: Settings) -> None:
     """A migrated database, 20 projected applications, then 5 more appended but not projected."""
-    engine = create_engine(settings.postgres_url)
+    engine = create_engine(settings.database_url)
     await upgrade(engine)
-    redis = create_redis(settings.redis_url)
-    store = RedisStreamEventStore(
-        redis, partitions=settings.stream_partitions, prefix=settings.stream_prefix
-    )
+    redis = create_redis(settings.log_redis_url)
+    store = store_of(redis, settings)
     stories = [happy_history(uuid4()) for _ in range(20)]
     await store.append_many([AppendBatch(h[0].application_id, h, 0) for h in stories])
     async with running(settings):
@@ -61,24 +61,30 @@ def test_status_shows_lag_per_group_and_rebuild_reports_its_work(
 ) -> None:
     name = f"t_{uuid4().hex[:16]}"
     asyncio.run(_create_database(pg_server, name))
-    settings = ProjectorSettings(
-        postgres_url=pg_server.url.rsplit("/", 1)[0] + f"/{name}",
+    settings = Settings(
+        database_url=pg_server.url.rsplit("/", 1)[0] + f"/{name}",
         redis_url=redis_server.url,
-        stream_prefix=f"t{uuid4().hex[:12]}",
-        stream_partitions=2,
-        consumer_name="cli-0",
+        log=LogSettings(stream_prefix=f"t{uuid4().hex[:12]}", stream_partitions=2),
+        projections=ProjectionSettings(consumer_name="cli-0"),
     )
     asyncio.run(_prepare(settings))
-    for key, value in settings.model_dump().items():
-        monkeypatch.setenv(f"RESUMEFLOW_{key.upper()}", str(value))
+    for key, value in settings_env(settings).items():
+        monkeypatch.setenv(key, value)
     runner = CliRunner()
 
     status = runner.invoke(_app(), ["streams", "status", "--json"])
     assert status.exit_code == 0, status.output
-    groups = json.loads(status.output)["groups"]
-    assert len(groups) == 6  # three groups on two partitions
-    assert sum(g["lag"] for g in groups if g["group"] == settings.applications_group) == 5 * 7
+    report = json.loads(status.output)
+    groups = report["groups"]
+    assert [(g["group"], g["stream"]) for g in groups] == [
+        (PROJECTION, f"{settings.log.stream_prefix}:feed:0"),
+        (PROJECTION, f"{settings.log.stream_prefix}:feed:1"),
+    ]
+    assert sum(g["lag"] for g in groups) == 5 * 7
     assert all(g["pending"] == 0 and g["dead_letters"] == 0 for g in groups)
+    partitions = report["partitions"]
+    assert sum(p["length"] for p in partitions) == 25 * 7
+    assert all(p["last_trim_at_ms"] is None for p in partitions)  # nothing trimmed yet
 
     table = runner.invoke(_app(), ["streams", "status"])
     assert table.exit_code == 0 and "pending" in table.output
@@ -114,12 +120,16 @@ def test_bench_project_reports_every_round_and_cleans_up(
     pg_server: PostgresServer, redis_server: RedisServer
 ) -> None:
     args = ["bench", "project", "--postgres-url", pg_server.url, "--redis-url", redis_server.url]
-    sizes = ["--applications", "60", "--batch-size", "50", "--rate", "400", "--seconds", "2.5"]
-    sizes += ["--partitions", "2"]
+    sizes = ["--applications", "60", "--rate", "400", "--seconds", "2.5", "--partitions", "2"]
     result = CliRunner().invoke(_app(), [*args, *sizes, "--rounds", "2", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output.strip().splitlines()[-1])
-    assert report["events"] == 60 * 7 and report["rounds"] == 2 and report["partitions"] == 2
+    assert report["events"] == 60 * 7 and report["rounds"] == 2
+    assert report["config"]["partitions"] == 2
+    assert report["config"]["groups"] == {
+        PROJECTION: ["events", "applications", "stage_timings"],
+    }
+    assert report["clean_shutdowns"] is True
     assert len(report["ratios"]) == 2 and len(report["lag_p99_ms_runs"]) == 2
     assert report["ratio"] == pytest.approx(statistics.median(report["ratios"]), abs=1e-3)
     assert report["lag_p99_ms"] in report["lag_p99_ms_runs"] and report["lag_events"] > 0

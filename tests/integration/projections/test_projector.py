@@ -1,45 +1,40 @@
-"""The projector on real Redis and Postgres: rows equal the fold; poison goes to dead letters."""
+"""The projector on real Redis and Postgres: rows equal the reference; poison goes to dead
+letters without holding back anything else, in its group or the other."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
-from uuid import UUID, uuid4
+from typing import Any, cast
+from uuid import uuid4
 
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from resumeflow.bootstrap.projector import projector_runtime
-from resumeflow.domain.events import EventEnvelope, Stage
-from resumeflow.streams.redis_store import RedisStreamEventStore
-from resumeflow.streams.settings import ProjectorSettings
-from resumeflow.streams.tables import dead_letters, stage_timings
-from resumeflow.streams.wire import FIELDS, encode_entry
-from tests.factories import envelope, success_payload
+from resumeflow.bootstrap.settings import Settings
+from resumeflow.database.tables import dead_letters, events, stage_timings
+from resumeflow.domain.events import Stage
+from resumeflow.eventstore.retention import FeedCursors, last_trims
+from resumeflow.eventstore.wire import FIELDS, encode_entry
+from resumeflow.projections.projector import PROJECTION
+from tests.factories import envelope, happy_history, success_payload
 from tests.integration.projections.helpers import (
     append_histories,
     caught_up,
-    expected_rows,
     live_rows,
     running,
+    store_of,
     wait_for,
 )
+from tests.integration.projections.reference import reference_rows
 
 pytestmark = pytest.mark.integration
 
 
-def _store(redis: Redis, settings: ProjectorSettings) -> RedisStreamEventStore:
-    return RedisStreamEventStore(
-        redis, partitions=settings.stream_partitions, prefix=settings.stream_prefix
-    )
-
-
-async def test_every_row_equals_the_fold_of_its_events(
-    engine: AsyncEngine, redis: Redis, settings: ProjectorSettings
+async def test_every_row_equals_the_reference_of_its_events(
+    engine: AsyncEngine, redis: Redis, settings: Settings
 ) -> None:
-    store = _store(redis, settings)
+    store = store_of(redis, settings)
     before = await append_histories(store, 40, stages=3)  # appended before the groups exist
     async with running(settings):
         after = await append_histories(store, 40)
@@ -52,17 +47,17 @@ async def test_every_row_equals_the_fold_of_its_events(
 
 
 async def test_a_poison_event_is_dead_lettered_and_the_events_after_it_are_projected(
-    engine: AsyncEngine, redis: Redis, settings: ProjectorSettings
+    engine: AsyncEngine, redis: Redis, settings: Settings
 ) -> None:
-    store = _store(redis, settings)
-    feed = settings.feed_keys()[0]
+    store = store_of(redis, settings)
+    feed = store.feed_keys[0]
     orphan = uuid4()  # an event for an application whose history does not exist: cannot fold
     illegal = envelope(orphan, 2, success_payload(Stage.STORE))
     await redis.xadd(feed, dict(zip(FIELDS, encode_entry(illegal), strict=True)))
-    garbage_id = await redis.xadd(feed, {"wire": "1", "event_id": "not-a-uuid"})
+    garbage_id = cast(bytes, await redis.xadd(feed, {"wire": "1", "event_id": "not-a-uuid"}))
     async with running(settings):
         histories = await append_histories(store, 30)
-        want = expected_rows(histories)
+        want = reference_rows(histories)
 
         async def projected() -> bool:
             return await live_rows(engine) == want
@@ -72,57 +67,74 @@ async def test_a_poison_event_is_dead_lettered_and_the_events_after_it_are_proje
         async def dead() -> bool:
             async with engine.connect() as conn:
                 rows = (await conn.execute(select(dead_letters))).mappings().all()
-            return len([r for r in rows if r["consumer_group"] == settings.applications_group]) == 2
+            return len(rows) == 2
 
         await wait_for(dead)
     async with engine.connect() as conn:
         rows = (await conn.execute(select(dead_letters))).mappings().all()
-    mine = {r["entry_id"]: r for r in rows if r["consumer_group"] == settings.applications_group}
+    assert {r["consumer_group"] for r in rows} == {PROJECTION}
+    mine = {r["entry_id"]: r for r in rows}
     by_event = {r["event_id"]: r for r in mine.values()}
     assert "ProjectionGap" in by_event[illegal.event_id]["error"]
     assert by_event[illegal.event_id]["event"]["type"] == "application.stored"
-    assert by_event[illegal.event_id]["deliveries"] == settings.max_deliveries
-    garbage = mine[garbage_id.decode() if isinstance(garbage_id, bytes) else garbage_id]
+    assert by_event[illegal.event_id]["deliveries"] == settings.projections.max_deliveries
+    async with engine.connect() as conn:  # the archive keeps the event the fold refused
+        kept = (await conn.execute(select(events.c.event_id))).scalars().all()
+    assert illegal.event_id in kept
+    garbage = mine[garbage_id.decode()]
     assert garbage["event_id"] is None and garbage["error"]
     assert orphan not in await live_rows(engine)
-    pending = await redis.xpending(feed, settings.applications_group)
+    pending = await redis.xpending(feed, PROJECTION)
     assert pending["pending"] == 0  # dead letters are acknowledged: nothing stays stuck
 
 
-async def test_on_applied_runs_once_the_rows_are_committed_and_before_the_ack(
-    engine: AsyncEngine, redis: Redis, settings: ProjectorSettings
+async def test_events_taken_by_a_dead_consumer_are_filled_in_from_the_history(
+    engine: AsyncEngine, redis: Redis, settings: Settings
 ) -> None:
-    """The lag a benchmark or a metric takes there is the lag readers see: rows visible, the
-    XACK (bookkeeping) still to come."""
-    store = _store(redis, settings)
-    histories = await append_histories(store, 5, stages=2)
-    seen: list[tuple[int, int]] = []
+    """A consumer that read an application's first events and died leaves them pending; the
+    next events arrive with a gap, which the projector fills from the application's stream,
+    long before the claimer would hand the pending entries to anyone."""
+    settings.projections.claim_idle_ms = 600_000
+    store = store_of(redis, settings)
+    histories = await append_histories(store, 3, stages=2)  # versions 1-3 of three applications
+    for stream in store.feed_keys:
+        await redis.xgroup_create(stream, PROJECTION, id="0", mkstream=True)
+        await redis.xreadgroup(PROJECTION, "dead-0", {stream: ">"})  # taken, never acknowledged
+    later = {app: happy_history(app)[3:] for app in histories}  # versions 4-7, new ids
+    for app, events_ in later.items():
+        await store.append(app, events_, expected_version=3)
+    async with running(settings):
+        want = {app: histories[app] + later[app] for app in histories}
 
-    async def observe(stream: str, ids: Sequence[bytes]) -> None:
-        pending = await redis.xpending_range(
-            stream, settings.applications_group, min=ids[0], max=ids[-1], count=len(ids)
-        )
-        seen.append((len(ids), len(pending)))
+        async def filled() -> bool:
+            return await live_rows(engine) == reference_rows(want)
 
-    async with projector_runtime(settings, on_applied=observe, groups=("applications",)) as rt:
-        task = asyncio.create_task(rt.app.run())
-        try:
-            await wait_for(lambda: _rows_equal(engine, histories))
-            await wait_for(lambda: _all_acked(redis, settings))
-        finally:
-            rt.app.exit()
-            await asyncio.wait_for(task, 30)
-    assert sum(applied for applied, _ in seen) == sum(len(h) for h in histories.values())
-    assert all(pending == applied for applied, pending in seen)
+        await wait_for(filled)
 
 
-async def _rows_equal(engine: AsyncEngine, histories: dict[UUID, list[EventEnvelope]]) -> bool:
-    return await live_rows(engine) == expected_rows(histories)
+async def test_the_projector_trims_what_every_reader_has_read_and_records_it(
+    engine: AsyncEngine, redis: Redis, settings: Settings
+) -> None:
+    settings.projections.trim_every_seconds = 0.2
+    settings.log.feed_retention_seconds = 0.001
+    store = store_of(redis, settings)
+    histories = await append_histories(store, 10)
+    cursors = FeedCursors(redis, prefix=store.prefix, feed_keys=store.feed_keys)
+    held = store.feed_keys[0]
+    first = cast(list[tuple[bytes, Any]], await redis.xrange(held, count=1))[0][0].decode()
+    end = cast(list[tuple[bytes, Any]], await redis.xrevrange(store.feed_keys[1], count=1))
+    # a reader that has read one entry of feed:0 and all of feed:1
+    await cursors.set("sweeper", f"2|{first}|{end[0][0].decode()}")
+    async with running(settings):
+        await wait_for(lambda: caught_up(engine, histories))
 
+        async def trimmed() -> bool:
+            trims = await last_trims(redis, store.prefix)
+            return len(trims) == 2 and await redis.xlen(store.feed_keys[1]) == 0
 
-async def _all_acked(redis: Redis, settings: ProjectorSettings) -> bool:
-    for stream in settings.feed_keys():
-        summary = await redis.xpending(stream, settings.applications_group)
-        if summary["pending"]:
-            return False
-    return True
+        await wait_for(trimmed, within=20)
+    trims = await last_trims(redis, store.prefix)
+    assert trims[held].held_by == "sweeper" and trims[store.feed_keys[1]].removed > 0
+    kept = cast(list[tuple[bytes, Any]], await redis.xrange(held))
+    wanted = [e for h in histories.values() for e in h if store.partition_of(e.application_id) == 0]
+    assert len(kept) >= len(wanted) - 1  # all the sweeper has not read (whole nodes trimmed)

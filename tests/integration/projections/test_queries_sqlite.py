@@ -11,9 +11,10 @@ from uuid import uuid4
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from resumeflow.streams import queries
-from resumeflow.streams.database import create_engine, create_schema
-from resumeflow.streams.tables import applications
+from resumeflow.database.engine import create_engine
+from resumeflow.database.migrate import upgrade
+from resumeflow.database.tables import applications
+from resumeflow.projections import queries
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +48,7 @@ async def _pages(
 
 async def test_every_shape_pages_through_its_rows_in_order_on_sqlite(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'q.db'}")
-    await create_schema(engine)
+    await upgrade(engine)
     rows = [_row(n) for n in range(60)]
     async with engine.begin() as conn:
         await conn.execute(applications.insert(), rows)

@@ -11,11 +11,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Select, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from resumeflow.bench.rows import SeedPlan, copy_rows, seed_shapes
-from resumeflow.streams import queries
-from resumeflow.streams.database import create_engine
-from resumeflow.streams.migrate import alembic_config, downgrade, upgrade
-from resumeflow.streams.tables import metadata
+from resumeflow.database.engine import create_engine
+from resumeflow.database.migrate import alembic_config, downgrade, upgrade
+from resumeflow.database.tables import metadata
+from resumeflow.projections import queries
+from resumeflow_dev.bench.rows import SeedPlan, copy_rows, seed_shapes
 from tests.servers import PostgresServer
 
 pytestmark = pytest.mark.integration

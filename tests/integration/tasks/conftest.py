@@ -27,15 +27,17 @@ from celery import Celery
 from redis.asyncio import Redis
 
 from resumeflow.bootstrap.distributed import WorkerRuntime, open_worker_runtime
-from resumeflow.bootstrap.worker_settings import WorkerSettings
+from resumeflow.bootstrap.settings import Settings
 from resumeflow.cli.app import load_job_post
+from resumeflow.database.engine import create_engine
+from resumeflow.database.migrate import upgrade
 from resumeflow.domain.application import status_of
 from resumeflow.domain.events import EventEnvelope, Stage
+from resumeflow.eventstore.redis_client import create_redis
 from resumeflow.pipeline.submit import SubmitApplication, submit_application
-from resumeflow.streams.database import create_engine, create_schema
-from resumeflow.streams.redis_client import create_redis
 from resumeflow.tasks import create_app
 from resumeflow.tasks.dispatch import dispatch
+from tests.conftest import settings_from
 from tests.servers import RedisServer
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -131,7 +133,7 @@ class Site:
     workers: list[WorkerProcess] = field(default_factory=list)
 
     @property
-    def settings(self) -> WorkerSettings:
+    def settings(self) -> Settings:
         return self.runtime.settings
 
     def worker(
@@ -146,7 +148,7 @@ class Site:
     ) -> WorkerProcess:
         """Start a worker with the site's settings plus ``overrides``; returns when it is ready."""
         values = self.values | overrides
-        WorkerSettings(**values)  # fail here, not in the subprocess, on settings it would refuse
+        settings_from(values)  # fail here, not in the subprocess, on settings it would refuse
         node = f"{name}-{self.values['stream_prefix']}@%h"
         if cli:
             argv = [str(Path(sys.executable).parent / "resumeflow"), "worker"]
@@ -262,9 +264,9 @@ async def site(redis_server: RedisServer, key_prefix: str, tmp_path: Path) -> As
     await broker.flushdb()  # this test's own database on the test's own server
     await broker.aclose()
     engine = create_engine(values["database_url"])
-    await create_schema(engine)
+    await upgrade(engine)
     await engine.dispose()
-    settings = WorkerSettings(**values)
+    settings = settings_from(values)
     runtime = await open_worker_runtime(settings)
     job = load_job_post(JOB_FILE)
     await runtime.services.job_posts.add(job)

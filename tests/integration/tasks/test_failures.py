@@ -41,7 +41,7 @@ async def test_a_lost_upload_fails_the_application_once_without_retries(site: Si
     }
     broker = await site.broker()
     try:
-        assert await broker.llen(site.settings.queue) == 0
+        assert await broker.llen(site.settings.workers.queue) == 0
         assert await broker.hlen("unacked") == 0
     finally:
         await broker.aclose()

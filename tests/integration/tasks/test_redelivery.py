@@ -30,7 +30,7 @@ async def _parse_taken(site: Site, application_id: UUID, *, within: float = 10.0
     try:
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
-            queued = await broker.llen(site.settings.queue)
+            queued = await broker.llen(site.settings.workers.queue)
             unacked = [json.loads(raw)[0] for raw in await broker.hvals("unacked")]
             stages = [m["headers"]["argsrepr"] for m in unacked]
             if queued == 0 and any("'parse'" in args for args in stages):

@@ -32,7 +32,7 @@ async def test_the_periodic_sweep_completes_a_lost_application_and_not_a_finishe
         assert await site.types(application_id) == list(SUCCESS_TYPES)
     swept = [line for line in worker.output().splitlines() if "sweeper:" in line]
     assert len(swept) == 1 and "1 applications stuck before store" in swept[0], swept
-    assert await site.runtime.redis.zcard(f"{site.settings.stream_prefix}:sweeper:open") == 0
+    assert await site.runtime.redis.zcard(f"{site.settings.log.stream_prefix}:sweeper:open") == 0
 
 
 async def test_resumeflow_sweep_sends_a_stuck_application_once(site: Site) -> None:

@@ -27,7 +27,7 @@ async def test_applications_complete_with_every_stage_event_once(site: Site) -> 
         assert [e.type for e in history] == list(SUCCESS_TYPES)
         assert [e.version for e in history] == list(range(1, len(SUCCESS_TYPES) + 1))
         polls = await site.runtime.redis.get(
-            f"{site.settings.stream_prefix}:sim:textract:{application_id.hex}-2"
+            f"{site.settings.log.stream_prefix}:sim:textract:{application_id.hex}-2"
         )
         assert (
             polls is not None and int(polls) == TEXTRACT_POLLS + 1
@@ -36,7 +36,7 @@ async def test_applications_complete_with_every_stage_event_once(site: Site) -> 
 
 async def test_celery_inspect_sees_the_worker_started_by_the_cli(site: Site) -> None:
     worker = site.worker("w1", cli=True, concurrency=4)
-    node = f"w1-{site.settings.stream_prefix}@{socket.gethostname()}"
+    node = f"w1-{site.settings.log.stream_prefix}@{socket.gethostname()}"
 
     def inspect(command: str) -> dict[str, object]:
         argv = ["celery", "-A", "resumeflow.tasks", "inspect", command, "--json"]

@@ -1,0 +1,1 @@
+"""resumeflow's developer tools: benchmarks and throwaway servers, outside the runtime package."""

@@ -1,0 +1,2 @@
+"""The relational schema (one MetaData), engines, Alembic migrations shipped in the package,
+and the job posts repository."""

@@ -1,1 +1,0 @@
-"""Event stores (SQL, in-memory, Redis Streams), read-model tables and projections."""
