@@ -44,7 +44,7 @@ class LogSettings(BaseSettings):
         default=4,
         ge=1,
         le=256,
-        description="feed partitions; cannot change once a log exists (docs/adr/0005)",
+        description="feed partitions; cannot change once a log exists (docs/adr/0006-read-side.md)",
     )
     feed_retention_seconds: float = Field(
         default=7 * 24 * 3600.0,
@@ -65,6 +65,12 @@ class ProjectionSettings(BaseSettings):
     )
     batch_size: int = Field(default=500, ge=1, le=10_000, description="entries per read")
     polling_interval_ms: int = Field(default=100, ge=1, description="XREADGROUP block time")
+    read_every_ms: int = Field(
+        default=0,
+        ge=0,
+        description="a partition's reader reads at most this often (0: as soon as it is free); "
+        "larger batches for fewer commits under a steady load",
+    )
     claim_idle_ms: int = Field(
         default=30_000, ge=100, description="pending this long, an entry is claimed by a live one"
     )

@@ -274,11 +274,19 @@ class EventCodec:
     def _envelope(
         record: Mapping[Any, Any], type_name: str, version: int, payload: EventPayload
     ) -> EventEnvelope:
+        """The envelope of a stored record whose payload is already validated.
+
+        Every field is parsed here into its type (and its constraints checked), so the model is
+        constructed without validating again: reading the log is the projector's hot path.
+        """
         causation = record.get("causation_id")
-        return EventEnvelope(
+        number = int(record["version"])
+        if number < 1 or version < 1:
+            raise ValueError(f"version {number}, schema version {version}: both start at 1")
+        return EventEnvelope.model_construct(
             event_id=UUID(str(record["event_id"])),
             application_id=UUID(str(record["application_id"])),
-            version=int(record["version"]),
+            version=number,
             type=type_name,
             schema_version=version,
             occurred_at=_aware(record["occurred_at"]),

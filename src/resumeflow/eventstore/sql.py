@@ -35,9 +35,12 @@ class Inline(Protocol):
         """Write what ``events`` change; return what to run once the append has committed."""
 
 
-def event_row(event: EventEnvelope, codec: EventCodec) -> dict[str, Any]:
-    """The ``events`` row of an envelope: the codec's record with typed ids and times."""
-    return codec.encode(event) | {
+def event_row(
+    event: EventEnvelope, codec: EventCodec, *, payload_as_json: bool = False
+) -> dict[str, Any]:
+    """The ``events`` row of an envelope: the codec's record with typed ids and times
+    (``payload_as_json``: the payload as JSON text, for a writer that stores it as it is)."""
+    return codec.encode(event, payload_as_json=payload_as_json) | {
         "event_id": event.event_id,
         "application_id": event.application_id,
         "occurred_at": event.occurred_at,

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from pydantic_core import to_json
 from sqlalchemy import Table
 
 from resumeflow.database.tables import applications
@@ -31,14 +32,35 @@ from resumeflow.domain.application import ApplicationState, apply
 from resumeflow.domain.events import EventEnvelope
 from resumeflow.domain.resume import ParsedResume
 from resumeflow.domain.scoring import ScoreBreakdown
-from resumeflow.projections.model import Changes, ProjectionGap, Reads, Row, Upsert
+from resumeflow.projections.model import Changes, Json, ProjectionGap, Reads, Row, Upsert
 
 __all__ = ["ApplicationsProjection", "row_from_state", "state_from_row"]
 
 
-def row_from_state(state: ApplicationState) -> dict[str, Any]:
-    """The ``applications`` row of ``state`` (JSON columns as dicts and lists)."""
-    resume, score = state.resume, state.score
+def row_from_state(
+    state: ApplicationState, previous: tuple[ApplicationState, Row] | None = None
+) -> dict[str, Any]:
+    """The ``applications`` row of ``state``, its JSON columns as ``Json`` text.
+
+    With ``previous`` (an earlier state and its row), a JSON column whose value is the same
+    object as in that state (the fold copies unchanged fields by reference) reuses its text: an
+    event re-serializes only what it changed, not the resume and embedding on every event.
+    """
+    resume, score, embedding = state.resume, state.score, state.embedding
+    before, old = previous if previous else (None, None)
+    if before is not None and old is not None and before.resume is resume:
+        parsed, json_resume = old["parsed"], old["json_resume"]
+    else:
+        parsed = Json(resume.model_dump_json()) if resume else None
+        json_resume = Json(to_json(resume.to_json_resume()).decode()) if resume else None
+    if before is not None and old is not None and before.embedding is embedding:
+        embedded = old["embedded_value"]
+    else:
+        embedded = Json(to_json(embedding).decode()) if embedding is not None else None
+    if before is not None and old is not None and before.score is score:
+        breakdown = old["score_breakdown"]
+    else:
+        breakdown = Json(score.model_dump_json()) if score else None
     return {
         "id": state.application_id,
         "job_post_id": state.job_post_id,
@@ -55,13 +77,13 @@ def row_from_state(state: ApplicationState) -> dict[str, Any]:
         "extracted_text": state.text,
         "page_count": state.page_count,
         "ocr_pages": state.ocr_pages,
-        "parsed": resume.model_dump(mode="json") if resume else None,
-        "json_resume": resume.to_json_resume() if resume else None,
+        "parsed": parsed,
+        "json_resume": json_resume,
         "parser": state.parser,
-        "embedded_value": list(state.embedding) if state.embedding is not None else None,
+        "embedded_value": embedded,
         "embedding_model": state.embedding_model,
         "score": score.total if score else None,
-        "score_breakdown": score.model_dump(mode="json") if score else None,
+        "score_breakdown": breakdown,
         "attempts": state.attempts,
         "last_error": state.last_error,
         "awaiting_failure": int(state.awaiting_failure),
@@ -125,7 +147,7 @@ class ApplicationsProjection:
     tables: tuple[Table, ...] = (applications,)
 
     def __init__(self, *, cache_size: int = 0) -> None:
-        self._cache: OrderedDict[UUID, ApplicationState] = OrderedDict()
+        self._cache: OrderedDict[UUID, tuple[ApplicationState, Row]] = OrderedDict()
         self._cache_size = cache_size
 
     async def changes(self, events: Sequence[EventEnvelope], reads: Reads) -> Changes:
@@ -139,20 +161,22 @@ class ApplicationsProjection:
         if unknown:
             for row in await reads.rows(applications, unknown):
                 state = state_from_row(row)
-                known[state.application_id] = state
-        changed: dict[UUID, ApplicationState] = {}
+                known[state.application_id] = (state, row)
+        changed: dict[UUID, tuple[ApplicationState, Row]] = {}
         for application_id, stream in by_application.items():
-            after = await _advance(known.get(application_id), application_id, stream, reads)
-            if after is not None and after is not known.get(application_id):
-                changed[application_id] = after
+            previous = known.get(application_id)
+            before = previous[0] if previous else None
+            after = await _advance(before, application_id, stream, reads)
+            if after is not None and after is not before:
+                changed[application_id] = (after, row_from_state(after, previous))
         if not changed:
             return Changes()
-        rows = [row_from_state(state) for state in changed.values()]
+        rows = [row for _, row in changed.values()]
         return Changes(
             [Upsert(applications, rows, guard="version")], on_commit=lambda: self._keep(changed)
         )
 
-    def _keep(self, states: dict[UUID, ApplicationState]) -> None:
+    def _keep(self, states: dict[UUID, tuple[ApplicationState, Row]]) -> None:
         if not self._cache_size:
             return
         for application_id, state in states.items():

@@ -3,8 +3,9 @@
 Why a projection and not a second write in the append: the append stays one atomic Redis script,
 and the archive catches up from the feed like any read model. It is the durable copy that lets the
 feed and finished applications' streams be trimmed, and that replays and rebuilds read from the
-beginning of time (``SqlEventStore`` over the same table). It has its own consumer group, so a
-read model's failure never holds back the durable copy (docs/adr/0005-read-side.md).
+beginning of time (``SqlEventStore`` over the same table). It is written in the same statement
+as the read models, but an event a read model's fold refuses is still archived (the projector
+then tries each projection alone: docs/adr/0006-read-side.md).
 
 Invariant: an event archived twice (redelivery, a claimed entry) is one row: ``event_id`` and
 (``application_id``, ``version``) are unique, and a conflict keeps the stored row.
@@ -19,7 +20,7 @@ from sqlalchemy import Table
 from resumeflow.database.tables import events as events_table
 from resumeflow.domain.events import EventCodec, EventEnvelope, default_codec
 from resumeflow.eventstore.sql import event_row
-from resumeflow.projections.model import Changes, Reads, Upsert
+from resumeflow.projections.model import Changes, Json, Reads, Upsert
 
 __all__ = ["ArchiveProjection"]
 
@@ -34,4 +35,8 @@ class ArchiveProjection:
     async def changes(self, events: Sequence[EventEnvelope], reads: Reads) -> Changes:
         if not events:
             return Changes()
-        return Changes([Upsert(events_table, [event_row(e, self._codec) for e in events])])
+        rows = []
+        for event in events:
+            row = event_row(event, self._codec, payload_as_json=True)
+            rows.append(row | {"payload": Json(row["payload"])})
+        return Changes([Upsert(events_table, rows)])

@@ -22,10 +22,18 @@ from sqlalchemy import Table
 
 from resumeflow.domain.events import EventEnvelope
 
-__all__ = ["Changes", "Projection", "ProjectionGap", "Reads", "Row", "Upsert"]
+__all__ = ["Changes", "Json", "Projection", "ProjectionGap", "Reads", "Row", "Upsert"]
 
 Row = Mapping[str, Any]
-"""A row by column name, with Python values (UUID, aware datetime, JSON as dicts and lists)."""
+"""A row by column name, with Python values (UUID, aware datetime; a JSON column's value as
+dicts and lists, or as ``Json`` text already serialized). Rows read back are always decoded."""
+
+
+class Json(str):
+    """A JSON column's value serialized ahead (a projection that can reuse the text of an
+    unchanged value, or an event's own payload): writers store the text as it is."""
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Each upsert becomes a data-modifying CTE that inserts ``SELECT * FROM unnest($1:
 (one array per column) with its ``ON CONFLICT`` rule, and the checkpoints ride along in one more.
 A statement is its own transaction in Postgres, so a batch's rows in every table and its
 checkpoint commit together or not at all, in one round trip, whatever the number of tables and
-rows (docs/adr/0005-read-side.md says why: the per-batch round trips were the projector's cost).
+rows (docs/adr/0006-read-side.md says why: the per-batch round trips were the projector's cost).
 
 It works on the asyncpg connection under a SQLAlchemy one, with no transaction open there: the
 statement's implicit transaction is the batch's. JSON columns travel as text serialized by
@@ -21,7 +21,7 @@ from pydantic_core import to_json
 from sqlalchemy import JSON, Table
 from sqlalchemy.dialects import postgresql
 
-from resumeflow.projections.model import Row, Upsert
+from resumeflow.projections.model import Json, Row, Upsert
 from resumeflow.projections.writers import Checkpoint, winners
 
 __all__ = ["PostgresWriter"]
@@ -39,6 +39,12 @@ _CHECKPOINTS = (
 
 def _sql_type(table: Table, column: str) -> str:
     return str(table.c[column].type.compile(dialect=_DIALECT))
+
+
+def _json(value: Any) -> str | None:
+    if value is None or isinstance(value, Json):
+        return value
+    return to_json(value).decode()
 
 
 class PostgresWriter:
@@ -96,7 +102,7 @@ class PostgresWriter:
         for name in columns:
             values = [row[name] for row in rows]
             if isinstance(target.c[name].type, JSON):
-                values = [None if v is None else to_json(v).decode() for v in values]
+                values = [_json(v) for v in values]
             args.append(values)
             arrays.append(f"${len(args)}::{_sql_type(target, name)}[]")
         sql = (  # names from our metadata only; every value is a bound parameter

@@ -3,19 +3,28 @@ caller's connection, inside the caller's transaction (the append's, or the rebui
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Table, select
+from sqlalchemy import JSON, DateTime, Table, select
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resumeflow.database.tables import projection_checkpoints
-from resumeflow.projections.model import Row, Upsert
+from resumeflow.projections.model import Json, Row, Upsert
 from resumeflow.projections.writers import Checkpoint, winners
 
 __all__ = ["SqliteWriter"]
+
+
+def _decoded(row: Row, documents: Sequence[str]) -> dict[str, Any]:
+    out = dict(row)
+    for name in documents:
+        if isinstance(out.get(name), Json):
+            out[name] = json.loads(out[name])
+    return out
 
 
 class SqliteWriter:
@@ -57,7 +66,11 @@ class SqliteWriter:
                     set_={n: statement.excluded[n] for n in upsert.rows[0] if n not in key},
                     where=target.c[upsert.guard] < statement.excluded[upsert.guard],
                 )
-            await self._conn.execute(statement, winners(upsert))
+            documents = [c.name for c in target.columns if isinstance(c.type, JSON)]
+            rows = winners(upsert)
+            if any(isinstance(row.get(n), Json) for row in rows for n in documents):
+                rows = [_decoded(row, documents) for row in rows]  # the column type encodes
+            await self._conn.execute(statement, rows)
         if checkpoints:
             now = datetime.now(UTC)
             latest = dict(checkpoints)
