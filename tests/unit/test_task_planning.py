@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from uuid import UUID, uuid4
 
+from resumeflow.bootstrap.celery import Dispatch
 from resumeflow.domain.application import Status
 from resumeflow.domain.errors import StageError, StagePending
 from resumeflow.domain.events import Stage
@@ -12,7 +13,7 @@ from resumeflow.pipeline.runner import drive
 from resumeflow.pipeline.services import RetryPolicy, Services
 from resumeflow.pipeline.stages import load_state, run_stage
 from resumeflow.pipeline.submit import SubmitApplication, submit_application
-from resumeflow.tasks.stages import MAX_BATCH, Dispatch, run_batch
+from resumeflow.tasks.stages import MAX_BATCH, run_batch
 from tests.doubles import JOB, PlainTextExtractor, make_services
 
 RESUME = b"Grace Hopper\ngrace@navy.example\nPython and SQL since 2015\n"

@@ -63,6 +63,7 @@ from uuid import UUID, uuid4
 from celery import Celery
 
 from resumeflow.adapters.local.jobs import job_post_from_text
+from resumeflow.bootstrap.celery import create_celery
 from resumeflow.bootstrap.distributed import WorkerRuntime, open_worker_runtime
 from resumeflow.bootstrap.settings import Settings
 from resumeflow.database.engine import create_engine
@@ -71,7 +72,6 @@ from resumeflow.domain.application import Status
 from resumeflow.domain.events import Stage
 from resumeflow.pipeline.runner import drive
 from resumeflow.pipeline.submit import SubmitApplication, submit_application
-from resumeflow.tasks import create_app
 from resumeflow.tasks.dispatch import dispatch
 
 __all__ = ["Latencies", "bench_pipeline", "peak_rss_mb"]
@@ -404,7 +404,7 @@ async def bench_pipeline(
         runtime = await open_worker_runtime(settings)
         job = job_post_from_text(job_text, job_post_id=uuid4())
         await runtime.services.job_posts.add(job)
-        app = create_app(settings)
+        app = create_celery(settings)
         producer = _Producer(runtime, app, job.id, resume_bytes, batch_size)
         pool = _Workers(env, workers, concurrency, Path(tmp))
         try:

@@ -82,7 +82,7 @@ def sweep(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Sweep once now: re-send the due stage of every application stuck past the threshold."""
-    from resumeflow.tasks import create_app
+    from resumeflow.bootstrap.celery import create_celery
     from resumeflow.tasks.dispatch import dispatch
     from resumeflow.tasks.sweeper import Sweeper
 
@@ -102,7 +102,7 @@ def sweep(
             due = await sweeper.sweep()
         finally:
             await runtime.aclose()
-        celery = create_app(settings)
+        celery = create_celery(settings)
         try:
             for stage, ids in due.items():
                 dispatch(celery, stage, ids)

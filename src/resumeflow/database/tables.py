@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "api_keys",
     "applications",
     "dead_letters",
     "events",
@@ -75,6 +76,8 @@ job_posts = Table(
     Column("required_skills", JSON, nullable=False),
     Column("min_years_experience", Float, nullable=False, server_default="0"),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # A closed post refuses new applications; the ones it has go on to their end.
+    Column("closed_at", DateTime(timezone=True), nullable=True),
 )
 
 applications = Table(
@@ -113,6 +116,8 @@ applications = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The API key that submitted it (NULL: the CLI, or an API running without keys).
+    Column("submitted_by", Uuid, nullable=True),
     Index(None, "status"),
     Index(None, "created_at"),
     Index(None, "updated_at"),
@@ -145,6 +150,8 @@ dead_letters = Table(
     Column("error", Text, nullable=False),
     Column("deliveries", Integer, nullable=False),
     Column("dead_at", DateTime(timezone=True), nullable=False),
+    # When an operator fed it back to the projector (``POST /v1/dead-letters/{id}/redrive``).
+    Column("redriven_at", DateTime(timezone=True), nullable=True),
     # One record per entry and group: recording a dead letter twice is a no-op.
     UniqueConstraint("consumer_group", "stream", "entry_id"),
 )
@@ -158,4 +165,16 @@ stage_timings = Table(
     Column("finished_at", DateTime(timezone=True), nullable=False),
     Column("duration_ms", Float, nullable=False),
     PrimaryKeyConstraint("application_id", "stage"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
 )

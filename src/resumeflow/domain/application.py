@@ -106,6 +106,7 @@ class ApplicationState(BaseModel):
     inbox_key: str
     created_at: AwareDatetime
     updated_at: AwareDatetime
+    submitted_by: UUID | None = None
     blob_key: str | None = None
     text: str | None = None
     page_count: int | None = None
@@ -243,6 +244,7 @@ def _received(event: EventEnvelope, payload: ApplicationReceived) -> Application
         size_bytes=payload.size_bytes,
         sha256=payload.sha256,
         inbox_key=payload.inbox_key,
+        submitted_by=payload.submitted_by,
         created_at=event.occurred_at,
         updated_at=event.occurred_at,
     )

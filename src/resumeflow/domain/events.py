@@ -76,6 +76,12 @@ class ApplicationReceived(EventPayload):
     size_bytes: int
     sha256: str
     inbox_key: str = Field(description="where the upload waits until the store stage runs")
+    submitted_by: UUID | None = Field(
+        default=None, description="the API key that submitted it (None: the CLI, or no keys)"
+    )
+    idempotency_key: str | None = Field(
+        default=None, description="the client's Idempotency-Key: a repeat gets this application"
+    )
 
 
 class FileStored(EventPayload):

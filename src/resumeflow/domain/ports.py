@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from resumeflow.domain.documents import DocumentFormat, ExtractedText
 from resumeflow.domain.errors import ConcurrencyConflict, DuplicateEvent
-from resumeflow.domain.events import EventEnvelope
+from resumeflow.domain.events import EventEnvelope, Stage
 from resumeflow.domain.jobs import JobPost
 from resumeflow.domain.resume import ParsedResume
 
@@ -25,6 +25,7 @@ __all__ = [
     "BlobNotFound",
     "BlobRef",
     "BlobStore",
+    "Dispatcher",
     "DocumentRef",
     "Embedder",
     "EventStore",
@@ -84,6 +85,17 @@ class EventStore(Protocol):
     ) -> list[EventEnvelope]: ...
 
     async def read_feed(self, *, after: str | None = None, limit: int = 1000) -> FeedPage: ...
+
+
+class Dispatcher(Protocol):
+    """Hands an application to whatever runs its stages, once the event it depends on is stored.
+
+    The embedded mode runs them in process (asyncio tasks); the distributed mode sends a Celery
+    message. Delivery may repeat or be lost: the stages are idempotent, and what is due is always
+    decided again from the log (the sweeper finds what a lost message left behind).
+    """
+
+    async def dispatch(self, application_id: UUID, stage: Stage) -> None: ...
 
 
 class BlobNotFound(KeyError):

@@ -94,6 +94,7 @@ def row_from_state(
         "version": state.version,
         "created_at": state.created_at,
         "updated_at": state.updated_at,
+        "submitted_by": state.submitted_by,
     }
 
 
@@ -115,6 +116,7 @@ def state_from_row(row: Row) -> ApplicationState:
             "size_bytes": row["size_bytes"],
             "sha256": row["sha256"],
             "inbox_key": row["inbox_key"],
+            "submitted_by": row["submitted_by"],
             "created_at": _utc(row["created_at"]),
             "updated_at": _utc(row["updated_at"]),
             "blob_key": row["blob_key"],

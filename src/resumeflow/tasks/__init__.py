@@ -5,6 +5,6 @@ stages.py turns a message into ``run_stage`` calls, sweeper.py finds stuck appli
 loop.py is the async bridge: one event loop per worker process.
 """
 
-from resumeflow.tasks.worker import app, create_app, settings
+from resumeflow.tasks.worker import app, settings
 
-__all__ = ["app", "create_app", "settings"]
+__all__ = ["app", "settings"]

@@ -12,18 +12,11 @@ from uuid import UUID
 
 from celery import Celery
 
+from resumeflow.bootstrap.celery import Dispatch, send
 from resumeflow.domain.events import Stage
-from resumeflow.tasks.stages import MAX_BATCH, STAGE_TASK, Dispatch
+from resumeflow.tasks.stages import MAX_BATCH
 
-__all__ = ["dispatch", "send"]
-
-
-def send(app: Celery, message: Dispatch) -> None:
-    app.send_task(
-        STAGE_TASK,
-        args=(message.stage.value, [str(i) for i in message.application_ids], message.polls),
-        countdown=message.countdown or None,
-    )
+__all__ = ["dispatch"]
 
 
 def dispatch(

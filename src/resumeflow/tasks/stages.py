@@ -23,31 +23,20 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from uuid import UUID
 
+from resumeflow.bootstrap.celery import Dispatch
 from resumeflow.domain.events import Stage
 from resumeflow.pipeline.services import Services
 from resumeflow.pipeline.stages import Outcome, StageResult, run_stage
 
-__all__ = ["MAX_BATCH", "STAGE_TASK", "Dispatch", "run_batch"]
+__all__ = ["MAX_BATCH", "run_batch"]
 
-STAGE_TASK = "resumeflow.run_stage"
 MAX_BATCH = 50
 """Applications per message: enough to spread the broker's per-message cost, few enough that a
 redelivered message repeats little."""
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Dispatch:
-    """One message to send: ``stage`` of ``application_ids`` after ``countdown`` seconds."""
-
-    stage: Stage
-    application_ids: tuple[UUID, ...]
-    countdown: float = 0.0
-    polls: int = 0
 
 
 async def _run(services: Services, application_id: UUID, stage: Stage) -> StageResult:

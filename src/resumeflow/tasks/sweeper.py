@@ -22,9 +22,8 @@ from resumeflow.domain.events import Stage
 from resumeflow.pipeline.services import Services
 from resumeflow.pipeline.stages import load_state
 
-__all__ = ["CURSOR", "SWEEP_TASK", "Sweeper"]
+__all__ = ["CURSOR", "Sweeper"]
 
-SWEEP_TASK = "resumeflow.sweep"
 CURSOR = "sweeper"
 """The sweeper's name among the feed's cursors (eventstore/retention.py ``FeedCursors``)."""
 

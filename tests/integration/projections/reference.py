@@ -78,6 +78,7 @@ def reference_row(history: Sequence[EventEnvelope]) -> dict[str, Any]:
                 failure_detail=None,
                 correlation_id=event.correlation_id,
                 created_at=event.occurred_at,
+                submitted_by=p.submitted_by,
             )
         elif event.type in SUCCESS:
             status, due, _ = SUCCESS[event.type]

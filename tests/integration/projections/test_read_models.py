@@ -55,6 +55,7 @@ FAILED = UUID("018f0000-0000-7000-8000-000000000003")
 RETRIED = UUID("018f0000-0000-7000-8000-000000000004")
 WAITING = UUID("018f0000-0000-7000-8000-000000000005")
 
+KEY = UUID("018f0000-0000-7000-8000-00000000000b")
 RESUME = ParsedResume(name="Grace Hopper", email="grace@example.org", skills=("COBOL",))
 BREAKDOWN = ScoreBreakdown(
     total=72.5,
@@ -71,6 +72,7 @@ BREAKDOWN = ScoreBreakdown(
 
 def _received(n: int) -> ApplicationReceived:
     return ApplicationReceived(
+        submitted_by=KEY if n == 1 else None,
         job_post_id=JOB,
         email=f"grace{n}@example.org",
         name="Grace Hopper",
@@ -187,6 +189,7 @@ def _expected(histories: dict[UUID, list[EventEnvelope]]) -> dict[UUID, dict[str
             "version": version,
             "created_at": _at(0),
             "updated_at": _at(last),
+            "submitted_by": KEY if n == 1 else None,
         }
 
     text = "Grace Hopper\ngrace@example.org\nCOBOL"

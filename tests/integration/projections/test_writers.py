@@ -157,7 +157,7 @@ async def test_rows_are_read_back_as_written(backend: AsyncEngine) -> None:
         "embedding_model": None, "score": None, "score_breakdown": None, "attempts": 0,
         "last_error": None, "awaiting_failure": 0, "failure_stage": None, "failure_reason": None,
         "failure_detail": None, "correlation_id": app, "version": 4, "created_at": T0,
-        "updated_at": T0 + timedelta(seconds=4),
+        "updated_at": T0 + timedelta(seconds=4), "submitted_by": None,
     }  # fmt: skip
     async with _writer(backend) as w:
         await w.write([Upsert(applications, [row], guard="version")])

@@ -26,6 +26,7 @@ import pytest
 from celery import Celery
 from redis.asyncio import Redis
 
+from resumeflow.bootstrap.celery import create_celery
 from resumeflow.bootstrap.distributed import WorkerRuntime, open_worker_runtime
 from resumeflow.bootstrap.settings import Settings
 from resumeflow.cli.app import load_job_post
@@ -35,7 +36,6 @@ from resumeflow.domain.application import status_of
 from resumeflow.domain.events import EventEnvelope, Stage
 from resumeflow.eventstore.redis_client import create_redis
 from resumeflow.pipeline.submit import SubmitApplication, submit_application
-from resumeflow.tasks import create_app
 from resumeflow.tasks.dispatch import dispatch
 from tests.conftest import settings_from
 from tests.servers import RedisServer
@@ -270,7 +270,7 @@ async def site(redis_server: RedisServer, key_prefix: str, tmp_path: Path) -> As
     runtime = await open_worker_runtime(settings)
     job = load_job_post(JOB_FILE)
     await runtime.services.job_posts.add(job)
-    celery = create_app(settings)
+    celery = create_celery(settings)
     site = Site(values, tmp_path, runtime, celery, job.id)
     try:
         yield site
