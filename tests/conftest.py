@@ -11,6 +11,7 @@ import pytest
 from pydantic_settings import BaseSettings
 
 from resumeflow.bootstrap.settings import (
+    ApiSettings,
     LogSettings,
     ProjectionSettings,
     Settings,
@@ -54,6 +55,7 @@ def settings_from(values: Mapping[str, Any]) -> Settings:
         "log": LogSettings,
         "projections": ProjectionSettings,
         "workers": WorkerSettings,
+        "api": ApiSettings,
     }
     top: dict[str, Any] = {}
     parts: dict[str, dict[str, Any]] = {name: {} for name in sections}

@@ -45,7 +45,7 @@ async def types_of(services: Services, app: object) -> list[str]:
 
 async def test_a_submitted_application_runs_to_completed_with_each_stage_once() -> None:
     services = await make_services()
-    app = await submit_application(services, command())
+    app = (await submit_application(services, command())).application_id
     state = await drive(services, app)
     assert state.status is Status.COMPLETED
     assert await types_of(services, app) == [
@@ -85,7 +85,7 @@ async def test_an_oversized_upload_is_refused() -> None:
     services = await make_services()
     services.max_upload_bytes = 10
     with pytest.raises(UploadRejected, match="file_too_large"):
-        await submit_application(services, command())
+        (await submit_application(services, command())).application_id
 
 
 async def test_an_unknown_job_post_is_refused() -> None:
@@ -96,7 +96,7 @@ async def test_an_unknown_job_post_is_refused() -> None:
 
 async def test_a_stage_not_due_is_a_no_op() -> None:
     services = await make_services()
-    app = await submit_application(services, command())
+    app = (await submit_application(services, command())).application_id
     result = await run_stage(services, app, Stage.PARSE)
     assert result.outcome is Outcome.SKIPPED
     assert await types_of(services, app) == ["application.received"]
@@ -104,7 +104,7 @@ async def test_a_stage_not_due_is_a_no_op() -> None:
 
 async def test_a_stage_run_twice_at_once_is_recorded_once() -> None:
     services = await make_services()
-    app = await submit_application(services, command())
+    app = (await submit_application(services, command())).application_id
     await run_stage(services, app, Stage.STORE)
     results = await asyncio.gather(*(run_stage(services, app, Stage.EXTRACT) for _ in range(5)))
     assert Counter(r.outcome for r in results) == {Outcome.DONE: 1, Outcome.SKIPPED: 4}
@@ -114,7 +114,7 @@ async def test_a_stage_run_twice_at_once_is_recorded_once() -> None:
 async def test_transient_failures_are_recorded_per_attempt_then_succeed() -> None:
     timeout = StageError("timeout", "read timed out", retryable=True)
     services = await make_services([timeout, timeout])
-    app = await submit_application(services, command())
+    app = (await submit_application(services, command())).application_id
     state = await drive(services, app)
     assert state.status is Status.COMPLETED
     failures = [
@@ -130,7 +130,7 @@ async def test_transient_failures_past_the_bound_fail_the_application() -> None:
     services = await make_services(
         [StageError("throttled", "429", retryable=True)] * 5, max_attempts=2
     )
-    app = await submit_application(services, command())
+    app = (await submit_application(services, command())).application_id
     state = await drive(services, app)
     assert (state.status, state.failure_stage, state.failure_reason) == (
         Status.FAILED,
@@ -145,7 +145,7 @@ async def test_a_permanent_failure_ends_failed_at_once() -> None:
     services = await make_services(
         [StageError("password_protected", "needs a password", retryable=False)]
     )
-    app = await submit_application(services, command())
+    app = (await submit_application(services, command())).application_id
     state = await drive(services, app)
     assert (state.status, state.failure_reason) == (Status.FAILED, "password_protected")
     assert (await types_of(services, app))[-2:] == [
@@ -156,7 +156,7 @@ async def test_a_permanent_failure_ends_failed_at_once() -> None:
 
 async def test_an_unexpected_exception_is_retried_then_fails_with_its_name() -> None:
     services = await make_services([ZeroDivisionError("boom")] * 3)
-    app = await submit_application(services, command())
+    app = (await submit_application(services, command())).application_id
     state = await drive(services, app)
     assert state.status is Status.FAILED and state.failure_reason == "unexpected_error"
     assert "ZeroDivisionError" in (state.failure_detail or "")
@@ -166,7 +166,7 @@ async def test_pending_remote_work_records_nothing_and_keeps_its_request_token()
     services = await make_services(
         [StagePending("job running", 0.0), StagePending("job running", 0.0)]
     )
-    app = await submit_application(services, command())
+    app = (await submit_application(services, command())).application_id
     await run_stage(services, app, Stage.STORE)
     first = await run_stage(services, app, Stage.EXTRACT)
     assert first.outcome is Outcome.PENDING
@@ -179,7 +179,7 @@ async def test_pending_remote_work_records_nothing_and_keeps_its_request_token()
 
 async def test_a_failed_application_can_be_retried_to_completion_and_replayed() -> None:
     services = await make_services([StageError("unreadable", "corrupt", retryable=False)])
-    app = await submit_application(services, command())
+    app = (await submit_application(services, command())).application_id
     assert (await drive(services, app)).status is Status.FAILED
     retried = await retry_application(services, app, reason="re-uploaded")
     assert retried.next_stage is Stage.EXTRACT

@@ -240,9 +240,10 @@ class _Producer:
             return
         now = time.time()
         command = self.command()
-        ids = await asyncio.gather(
+        accepted = await asyncio.gather(
             *(submit_application(self.runtime.services, command) for _ in range(count))
         )
+        ids = [a.application_id for a in accepted]
         for application_id in ids:
             self.started[application_id] = self.submitted_at[application_id] = now
         for start in range(0, len(ids), self.batch):
@@ -338,7 +339,8 @@ async def _sync_rate(producer: _Producer, count: int) -> tuple[float, int]:
     completed = 0
     began = time.time()
     for _ in range(count):
-        state = await drive(services, await submit_application(services, command))
+        accepted = await submit_application(services, command)
+        state = await drive(services, accepted.application_id)
         completed += state.status is Status.COMPLETED
     return count / (time.time() - began), completed
 

@@ -17,7 +17,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from resumeflow.domain.errors import (
     ConcurrencyConflict,
+    IdempotencyConflict,
     IllegalTransition,
+    JobPostClosed,
     UnknownJobPost,
     UploadRejected,
 )
@@ -47,6 +49,7 @@ _UPLOADS = {  # UploadRejected reasons -> HTTP status
     "file_too_large": 413,
     "invalid_email": 422,
     "unsupported_format": 415,
+    "format_mismatch": 415,
 }
 
 
@@ -110,8 +113,12 @@ def translate(error: Exception) -> ProblemError | None:
         return error
     if isinstance(error, UploadRejected):
         return ProblemError(_UPLOADS.get(error.reason, 422), error.reason, error.detail)
-    if isinstance(error, UnknownJobPost):
-        return ProblemError(404, "unknown_job_post", str(error))
+    if isinstance(error, UnknownJobPost):  # named in a request's body: the request is wrong
+        return ProblemError(422, "unknown_job_post", str(error))
+    if isinstance(error, JobPostClosed):
+        return ProblemError(409, "job_post_closed", str(error))
+    if isinstance(error, IdempotencyConflict):
+        return ProblemError(409, "idempotency_key_reused", str(error))
     if isinstance(error, IllegalTransition):
         return ProblemError(409, "illegal_transition", str(error))
     if isinstance(error, ConcurrencyConflict):

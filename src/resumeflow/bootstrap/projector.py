@@ -41,6 +41,9 @@ __all__ = ["ProjectorRuntime", "groups", "projector_runtime", "run_projector"]
 
 log = logging.getLogger("resumeflow.projector")
 
+YOUNG_GC_THRESHOLD = 100_000
+"""Allocations between young collections while the projector runs (CPython's default: 700)."""
+
 
 @dataclass
 class ProjectorRuntime:
@@ -91,17 +94,20 @@ async def projector_runtime(settings: Settings) -> AsyncIterator[ProjectorRuntim
                 polling_interval_ms=p.polling_interval_ms,
                 claim_idle_ms=p.claim_idle_ms,
                 claim_poll_ms=p.claim_poll_ms,
-                read_every_ms=p.read_every_ms,
             ),
         )
         _schedule_trims(app, settings, redis, store)
         # What start-up made (modules, the app: ~230,000 objects) lives as long as the process;
         # out of the collector, a full collection walks only what projecting keeps (the state
-        # caches), not all of it again: with it there, each one stalled every subscriber for
-        # 100-250 ms (docs/adr/0006-read-side.md).
+        # caches), not all of it again; and a young collection comes every YOUNG_GC_THRESHOLD
+        # allocations instead of 700, so fewer of them promote cache entries towards the full
+        # collections that walk the caches (docs/adr/0006-read-side.md, with the figures).
+        previous = gc.get_threshold()
         gc.freeze()
+        gc.set_threshold(YOUNG_GC_THRESHOLD, *previous[1:])
         yield ProjectorRuntime(settings, engine, redis, store, projectors, app)
     finally:
+        gc.set_threshold(*previous)
         gc.unfreeze()
         await redis.aclose()
         await engine.dispose()

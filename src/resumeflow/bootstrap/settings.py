@@ -23,6 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
     "AdapterChoice",
+    "ApiSettings",
     "LogSettings",
     "ProjectionSettings",
     "Settings",
@@ -41,7 +42,7 @@ class LogSettings(BaseSettings):
 
     stream_prefix: str = Field(default="rf", min_length=1, description="key prefix of the log")
     stream_partitions: int = Field(
-        default=4,
+        default=2,
         ge=1,
         le=256,
         description="feed partitions; cannot change once a log exists (docs/adr/0006-read-side.md)",
@@ -65,12 +66,6 @@ class ProjectionSettings(BaseSettings):
     )
     batch_size: int = Field(default=500, ge=1, le=10_000, description="entries per read")
     polling_interval_ms: int = Field(default=100, ge=1, description="XREADGROUP block time")
-    read_every_ms: int = Field(
-        default=0,
-        ge=0,
-        description="a partition's reader reads at most this often (0: as soon as it is free); "
-        "larger batches for fewer commits under a steady load",
-    )
     claim_idle_ms: int = Field(
         default=30_000, ge=100, description="pending this long, an entry is claimed by a live one"
     )
@@ -161,6 +156,33 @@ class WorkerSettings(BaseSettings):
         return self
 
 
+class ApiSettings(BaseSettings):
+    """The HTTP API (``resumeflow api``)."""
+
+    model_config = _CONFIG
+
+    api_auth: Literal["on", "off"] = Field(
+        default="on", description="off: no API keys asked (development only; said at start)"
+    )
+    max_backlog: int = Field(
+        default=10_000,
+        ge=1,
+        description="accepted, unfinished applications past which submits get 429",
+    )
+    upload_overhead_bytes: int = Field(
+        default=64 * 1024, ge=0, description="multipart overhead allowed beside the upload limit"
+    )
+    stream_poll_seconds: float = Field(
+        default=0.5, gt=0, description="how often an SSE stream looks for a status change"
+    )
+    stream_max_seconds: float = Field(
+        default=3600.0, gt=0, description="an SSE stream ends after this long even if unfinished"
+    )
+    embedded_concurrency: int = Field(
+        default=4, ge=1, description="embedded mode: applications driven at once in the API"
+    )
+
+
 class Settings(BaseSettings):
     """The settings of one deployment; ``mode`` follows from whether a Redis log is named."""
 
@@ -187,6 +209,7 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
     projections: ProjectionSettings = Field(default_factory=ProjectionSettings)
     workers: WorkerSettings = Field(default_factory=WorkerSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @property
     def mode(self) -> Literal["embedded", "distributed"]:
@@ -219,6 +242,8 @@ class Settings(BaseSettings):
                 "countdown, or the broker hands a running or waiting task to a second worker"
             )
         gemini = "real" in (workers.parser, workers.embedder)
+        if self.environment == "production" and self.api.api_auth == "off":
+            raise ValueError("RESUMEFLOW_API_AUTH=off is for development only")
         if (
             self.environment == "production"
             and gemini

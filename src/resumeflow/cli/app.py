@@ -19,7 +19,7 @@ from resumeflow.adapters.local.extraction import extract_document
 from resumeflow.adapters.local.jobs import job_post_from_text
 from resumeflow.bootstrap.embedded import EmbeddedRuntime, embedded_runtime
 from resumeflow.bootstrap.settings import Settings
-from resumeflow.cli import plugins, projections, workers
+from resumeflow.cli import plugins, projections, service, workers
 from resumeflow.cli.results import (
     history_record,
     print_history,
@@ -44,6 +44,7 @@ app = typer.Typer(
 )
 projections.register(app)
 workers.register(app)
+service.register(app)
 plugins.register(app)
 out = Console()
 err = Console(stderr=True)
@@ -149,7 +150,7 @@ async def _process_one(
         data=await asyncio.to_thread(path.read_bytes),
     )
     try:
-        application_id = await submit_application(runtime.services, command)
+        application_id = (await submit_application(runtime.services, command)).application_id
     except (UploadRejected, UnknownJobPost) as error:
         reason = error.reason if isinstance(error, UploadRejected) else "unknown_job_post"
         return result_record(

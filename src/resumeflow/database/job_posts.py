@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resumeflow.database.tables import job_posts
@@ -45,13 +46,50 @@ class SqlJobPostRepository:
             )
         if row is None:
             return None
-        return JobPost(
-            id=row["id"],
-            title=row["title"],
-            description=row["description"],
-            required_skills=tuple(row["required_skills"]),
-            min_years_experience=row["min_years_experience"],
-        )
+        return _job(row)
+
+    async def page(
+        self, *, after: UUID | None = None, limit: int = 50
+    ) -> tuple[list[JobPost], UUID | None]:
+        """Newest first (ids are time-ordered); the cursor of the next page, None on the last."""
+        query = select(job_posts).order_by(job_posts.c.created_at.desc(), job_posts.c.id.desc())
+        if after is not None:
+            anchor = select(job_posts.c.created_at).where(job_posts.c.id == after).scalar_subquery()
+            query = query.where(
+                tuple_(job_posts.c.created_at, job_posts.c.id) < tuple_(anchor, literal(after))
+            )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query.limit(limit))).mappings().all()
+        jobs = [_job(row) for row in rows]
+        return jobs, (jobs[-1].id if len(jobs) == limit else None)
+
+    async def close(self, job_post_id: UUID) -> JobPost | None:
+        """Close a post (again is a no-op); None when there is no such post."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                job_posts.update()
+                .where(job_posts.c.id == job_post_id, job_posts.c.closed_at.is_(None))
+                .values(closed_at=datetime.now(UTC))
+            )
+        return await self.get(job_post_id)
+
+
+def _job(row: Any) -> JobPost:
+    return JobPost(
+        id=row["id"],
+        title=row["title"],
+        description=row["description"],
+        required_skills=tuple(row["required_skills"]),
+        min_years_experience=row["min_years_experience"],
+        created_at=_utc(row["created_at"]),
+        closed_at=_utc(row["closed_at"]),
+    )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:  # SQLite keeps no offset
+        return value.replace(tzinfo=UTC)
+    return value
 
 
 class InMemoryJobPostRepository:

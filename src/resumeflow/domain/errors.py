@@ -8,7 +8,9 @@ __all__ = [
     "ConcurrencyConflict",
     "DomainError",
     "DuplicateEvent",
+    "IdempotencyConflict",
     "IllegalTransition",
+    "JobPostClosed",
     "StageError",
     "StagePending",
     "UnknownEventType",
@@ -56,6 +58,14 @@ class UploadRejected(DomainError):
 
 class UnknownJobPost(DomainError):
     """An application names a job post that does not exist."""
+
+
+class JobPostClosed(DomainError):
+    """An application for a job post that no longer takes applications."""
+
+
+class IdempotencyConflict(DomainError):
+    """An idempotency key used again for a different submission."""
 
 
 class StageError(DomainError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,3 +18,6 @@ class JobPost(BaseModel):
     description: str
     required_skills: tuple[str, ...] = ()
     min_years_experience: float = Field(default=0.0, ge=0)
+    created_at: datetime | None = None
+    closed_at: datetime | None = None
+    """A closed post refuses new applications; those it has go on to their end."""

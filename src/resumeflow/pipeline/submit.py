@@ -1,4 +1,11 @@
-"""Submitting an application: check the upload, park its bytes, record ``application.received``."""
+"""Submitting an application: check the upload, park its bytes, record ``application.received``,
+hand it to the dispatcher. The one submit use case of the CLI and the API, in both modes.
+
+Idempotency: with a key, the application's id (and its ``received`` event's id) derive from the
+submitter and the key, so a repeated submission finds its application in the log instead of
+making a second one, and the log's own deduplication settles a race between two repeats. A key
+used again for a different file, post or applicant is refused.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +13,29 @@ import hashlib
 import re
 from uuid import UUID
 
+from dataclasses import dataclass
+from uuid import uuid5
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from resumeflow.domain.documents import sniff_format
-from resumeflow.domain.errors import UnknownJobPost, UploadRejected
-from resumeflow.domain.events import ApplicationReceived, EventEnvelope
+from resumeflow.domain.documents import DocumentFormat, sniff_format
+from resumeflow.domain.application import ApplicationState, fold
+from resumeflow.domain.errors import (
+    ConcurrencyConflict,
+    IdempotencyConflict,
+    JobPostClosed,
+    UnknownJobPost,
+    UploadRejected,
+)
+from resumeflow.domain.events import ApplicationReceived, EventEnvelope, Stage
 from resumeflow.domain.ids import new_id
+from resumeflow.domain.ports import Dispatcher
 from resumeflow.pipeline.services import Services
 
-__all__ = ["SubmitApplication", "submit_application"]
+__all__ = ["Accepted", "SubmitApplication", "submit_application"]
+
+_KEYS = UUID("0193c5a2-6f1e-7b40-9a51-3c8e2f7d1b64")
+"""Namespace of the ids derived from idempotency keys (uuid5)."""
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -28,33 +49,48 @@ class SubmitApplication(BaseModel):
     filename: str
     content_type: str | None = None
     data: bytes = Field(repr=False)
+    submitted_by: UUID | None = None
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
 
 
-async def submit_application(services: Services, command: SubmitApplication) -> UUID:
-    """Accept an upload or refuse it with UploadRejected/UnknownJobPost; nothing is half-stored.
+@dataclass(frozen=True)
+class Accepted:
+    application_id: UUID
+    state: ApplicationState
+    repeated: bool
+    """True when an earlier submission with the same idempotency key made this application."""
+
+
+async def submit_application(
+    services: Services, command: SubmitApplication, dispatcher: Dispatcher | None = None
+) -> Accepted:
+    """Accept an upload or refuse it (UploadRejected, UnknownJobPost, JobPostClosed,
+    IdempotencyConflict); nothing is half-stored.
 
     The bytes go to the inbox before the event is appended: a crash in between leaves an
-    orphaned blob (harmless, content-addressed), never an event pointing at nothing.
+    orphaned blob (harmless, content-addressed), never an event pointing at nothing. The
+    dispatcher is told only once the event is stored; a repeated submission tells it again,
+    which is harmless (stages are idempotent) and recovers a hand-off lost in a crash.
     """
-    if not command.data:
-        raise UploadRejected("empty_file", "the uploaded file is empty")
-    if len(command.data) > services.max_upload_bytes:
-        raise UploadRejected(
-            "file_too_large",
-            f"{len(command.data)} bytes; the limit is {services.max_upload_bytes} bytes",
-        )
-    if not _EMAIL.match(command.email):
-        raise UploadRejected("invalid_email", f"{command.email!r} is not an email address")
-    fmt = sniff_format(command.data)
-    if fmt is None:
-        raise UploadRejected(
-            "unsupported_format",
-            "the file is not a PDF, DOCX, Word XML, PNG, JPEG, TIFF or UTF-8 text document",
-        )
-    if await services.job_posts.get(command.job_post_id) is None:
+    _check(services, command)
+    fmt = _format(command)
+    digest = hashlib.sha256(command.data).hexdigest()
+    application_id, event_id = new_id(), new_id()
+    if command.idempotency_key is not None:
+        scope = f"{command.submitted_by or 'anonymous'}:{command.idempotency_key}"
+        application_id = uuid5(_KEYS, scope)
+        event_id = uuid5(_KEYS, f"{scope}:received")
+        earlier = await _earlier(services, application_id, command, digest)
+        if earlier is not None:
+            if dispatcher is not None and earlier.next_stage is not None:
+                await dispatcher.dispatch(application_id, earlier.next_stage)
+            return Accepted(application_id, earlier, repeated=True)
+    job = await services.job_posts.get(command.job_post_id)
+    if job is None:
         raise UnknownJobPost(f"no job post {command.job_post_id}")
+    if job.closed_at is not None:
+        raise JobPostClosed(f"job post {job.id} closed at {job.closed_at.isoformat()}")
     parked = await services.inbox.put(command.data, content_type=fmt.media_type)
-    application_id = new_id()
     event = EventEnvelope.new(
         application_id=application_id,
         version=1,
@@ -66,11 +102,61 @@ async def submit_application(services: Services, command: SubmitApplication) -> 
             declared_content_type=command.content_type,
             format=fmt,
             size_bytes=len(command.data),
-            sha256=hashlib.sha256(command.data).hexdigest(),
+            sha256=digest,
             inbox_key=parked.key,
+            submitted_by=command.submitted_by,
+            idempotency_key=command.idempotency_key,
         ),
         traceparent=services.traceparent(),
         occurred_at=services.clock(),
-    )
-    await services.events.append(application_id, [event], expected_version=0)
-    return application_id
+    ).model_copy(update={"event_id": event_id, "correlation_id": event_id})
+    try:
+        await services.events.append(application_id, [event], expected_version=0)
+    except ConcurrencyConflict:  # a repeat of the same key won the race: answer as it did
+        earlier = await _earlier(services, application_id, command, digest)
+        assert earlier is not None
+        return Accepted(application_id, earlier, repeated=True)
+    state = fold([event])
+    assert state is not None
+    if dispatcher is not None:
+        await dispatcher.dispatch(application_id, Stage.STORE)
+    return Accepted(application_id, state, repeated=False)
+
+
+def _check(services: Services, command: SubmitApplication) -> None:
+    if not command.data:
+        raise UploadRejected("empty_file", "the uploaded file is empty")
+    if len(command.data) > services.max_upload_bytes:
+        raise UploadRejected(
+            "file_too_large",
+            f"{len(command.data)} bytes; the limit is {services.max_upload_bytes} bytes",
+        )
+    if not _EMAIL.match(command.email):
+        raise UploadRejected("invalid_email", f"{command.email!r} is not an email address")
+
+
+def _format(command: SubmitApplication) -> DocumentFormat:
+    fmt = sniff_format(command.data)
+    if fmt is None:
+        raise UploadRejected(
+            "unsupported_format",
+            "the file is not a PDF, DOCX, Word XML, PNG, JPEG, TIFF or UTF-8 text document",
+        )
+    return fmt
+
+
+async def _earlier(
+    services: Services, application_id: UUID, command: SubmitApplication, digest: str
+) -> ApplicationState | None:
+    """The application an earlier use of the key made, if any; refuses a different request."""
+    state = fold(await services.events.read(application_id))
+    if state is None:
+        return None
+    same = (state.sha256, state.job_post_id, state.email, state.name) == (
+        digest, command.job_post_id, command.email, command.name,
+    )  # fmt: skip
+    if not same:
+        raise IdempotencyConflict(
+            f"idempotency key {command.idempotency_key!r} was used for another submission"
+        )
+    return state

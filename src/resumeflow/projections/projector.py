@@ -340,7 +340,6 @@ class Reading:
     polling_interval_ms: int
     claim_idle_ms: int
     claim_poll_ms: int
-    read_every_ms: int = 0
 
 
 def build_app(
@@ -375,8 +374,7 @@ def build_app(
                     parser=parse_entries,
                     decoder=_delivery,
                 )
-                every = 0 if claimed else reading.read_every_ms
-                subscriber(_handler(projector, claimed, every, reading.batch_size))
+                subscriber(_handler(projector, claimed))
 
     async def create_groups() -> None:
         await ensure_groups(redis, streams, [p.group.name for p in projectors])
@@ -428,20 +426,9 @@ async def _delivery(message: RedisBatchStreamMessage, original: Any) -> Any:
     return message.raw_message
 
 
-def _handler(projector: GroupProjector, claimed: bool, every_ms: int, full: int) -> Any:
-    """The subscriber's handler. With ``every_ms``, a reader that got less than a ``full``
-    batch waits out the rest of the interval since the delivery came before FastStream reads
-    again: under a steady trickle each read then takes what arrived meanwhile instead of one
-    entry per wake-up, and the fixed cost of a delivery (a read, a commit, an acknowledgement)
-    is paid once per interval. A full batch means a backlog: the next read follows at once."""
-    period = every_ms / 1000
-
+def _handler(projector: GroupProjector, claimed: bool) -> Any:
     async def handle(raw: Mapping[str, Any]) -> None:
-        started = time.monotonic()
         await projector.handle(raw["channel"], raw["message_ids"], raw["data"], claimed=claimed)
-        wait = started + period - time.monotonic()
-        if wait > 0 and len(raw["message_ids"]) < full:
-            await asyncio.sleep(wait)
 
     handle.__name__ = f"{projector.group.name}{'.claim' if claimed else ''}"
     return handle

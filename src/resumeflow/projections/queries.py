@@ -14,27 +14,32 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, literal, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, literal, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resumeflow.database.tables import applications
 
 __all__ = [
+    "ApplicationFilter",
     "ApplicationSummary",
     "Page",
     "QueryShape",
+    "application_row",
     "by_email",
+    "count_in",
     "by_job_post_and_status",
     "by_status",
     "created_between",
     "decode_cursor",
     "encode_cursor",
     "fetch_page",
+    "newest_first",
     "ranking",
     "statement",
     "updated_between",
@@ -58,6 +63,7 @@ class ApplicationSummary:
     version: int
     created_at: datetime
     updated_at: datetime
+    score_breakdown: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,8 @@ class QueryShape:
     where: ColumnElement[bool]
     key: Any
     descending: bool = False
+    extra: tuple[Any, ...] = ()
+    """Columns beyond the summary's (the ranking's score breakdown)."""
 
 
 def encode_cursor(key: Any, row_id: UUID) -> str:
@@ -89,7 +97,7 @@ def decode_cursor(cursor: str, *, is_time: bool) -> tuple[Any, UUID]:
 
 def _statement(shape: QueryShape, after: str | None, limit: int) -> Select[Any]:
     key, ident = shape.key, _a.id
-    query = select(*SUMMARY_COLUMNS).where(shape.where)
+    query = select(*SUMMARY_COLUMNS, *shape.extra).where(shape.where)
     if after is not None:
         value, row_id = decode_cursor(after, is_time=key.type.python_type is datetime)
         bound = tuple_(literal(value, key.type), literal(row_id, ident.type))
@@ -117,6 +125,56 @@ def statement(shape: QueryShape, *, after: str | None = None, limit: int = 50) -
     return _statement(shape, after, limit)
 
 
+@dataclass(frozen=True)
+class ApplicationFilter:
+    """What ``GET /v1/applications`` filters on; every field optional, all must hold."""
+
+    status: str | None = None
+    job_post_id: UUID | None = None
+    email: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None
+    submitted_by: UUID | None = None
+
+
+def newest_first(f: ApplicationFilter) -> QueryShape:
+    """Applications matching ``f``, newest first (each filter alone has its index)."""
+    conditions: list[ColumnElement[bool]] = []
+    if f.status is not None:
+        conditions.append(_a.status == f.status)
+    if f.job_post_id is not None:
+        conditions.append(_a.job_post_id == f.job_post_id)
+    if f.email is not None:
+        conditions.append(_a.email == f.email)
+    if f.submitted_by is not None:
+        conditions.append(_a.submitted_by == f.submitted_by)
+    if f.created_from is not None:
+        conditions.append(_a.created_at >= f.created_from)
+    if f.created_to is not None:
+        conditions.append(_a.created_at < f.created_to)
+    if f.updated_from is not None:
+        conditions.append(_a.updated_at >= f.updated_from)
+    if f.updated_to is not None:
+        conditions.append(_a.updated_at < f.updated_to)
+    return QueryShape(and_(true(), *conditions), _a.created_at, descending=True)
+
+
+async def application_row(conn: AsyncConnection, application_id: UUID) -> dict[str, Any] | None:
+    """The whole ``applications`` row of one application, if projected."""
+    row = (
+        await conn.execute(select(applications).where(_a.id == application_id))
+    ).mappings().first()  # fmt: skip
+    return dict(row) if row is not None else None
+
+
+async def count_in(conn: AsyncConnection, statuses: Sequence[str], *, up_to: int) -> int:
+    """How many applications are in ``statuses``, counting no further than ``up_to``."""
+    inner = select(_a.id).where(_a.status.in_(statuses)).limit(up_to).subquery()
+    return int((await conn.execute(select(func.count()).select_from(inner))).scalar_one())
+
+
 def by_status(status: str) -> QueryShape:
     return QueryShape(_a.status == status, _a.created_at)
 
@@ -140,5 +198,8 @@ def updated_between(start: datetime, end: datetime) -> QueryShape:
 def ranking(job_post_id: UUID) -> QueryShape:
     """A job post's scored applications, best first."""
     return QueryShape(
-        and_(_a.job_post_id == job_post_id, _a.score.is_not(None)), _a.score, descending=True
+        and_(_a.job_post_id == job_post_id, _a.score.is_not(None)),
+        _a.score,
+        descending=True,
+        extra=(_a.score_breakdown,),
     )

@@ -107,7 +107,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
     """``settings`` as the RESUMEFLOW_* variables that give a new process the same settings."""
     env: dict[str, str] = {}
     for name, value in settings:
-        if name in ("log", "projections", "workers"):
+        if name in ("log", "projections", "workers", "api"):
             for field, inner in value:
                 if inner is not None:
                     env[f"RESUMEFLOW_{field.upper()}"] = _text(inner)

@@ -179,7 +179,7 @@ class Site:
                 filename="resume.pdf",
                 data=RESUME,
             )
-            ids.append(await submit_application(self.runtime.services, command))
+            ids.append((await submit_application(self.runtime.services, command)).application_id)
         return ids
 
     def dispatch(self, ids: Sequence[UUID], stage: Stage = Stage.STORE) -> None:

@@ -30,7 +30,8 @@ def _checked(key: str) -> str:
 
 
 class FileSystemBlobStore:
-    """Bytes under ``root/sha256/ab/abcdef...``; writes are atomic (temp file, then rename)."""
+    """Bytes under ``root/sha256/ab/abcdef...``; writes are atomic (temp file, then rename) and
+    durable (file and directory fsynced) before ``put`` returns."""
 
     def __init__(self, root: Path, *, name: str = "local") -> None:
         self.root = root
@@ -61,10 +62,17 @@ class FileSystemBlobStore:
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())  # on disk before anyone is told it is stored
             os.replace(temp, path)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)  # and the rename with it
+        finally:
+            os.close(directory)
 
 
 class InMemoryBlobStore:

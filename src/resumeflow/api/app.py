@@ -1,0 +1,54 @@
+"""The FastAPI application factory: ``create_app(settings)``; uvicorn runs it with ``--factory``.
+
+The runtime (either mode's, bootstrap/api.py) opens in the lifespan and closes with it; nothing
+connects at import time. Every error is a problem document (problems.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from resumeflow.api import problems
+from resumeflow.api.routes.applications import applications_router
+from resumeflow.api.routes.job_posts import job_posts_router
+from resumeflow.api.routes.operations import operations_router
+from resumeflow.bootstrap.api import api_runtime
+from resumeflow.bootstrap.settings import Settings
+
+__all__ = ["create_app", "factory"]
+
+log = logging.getLogger("resumeflow.api")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.api.api_auth == "off":
+            log.warning("API keys are OFF (RESUMEFLOW_API_AUTH=off): every caller is an operator")
+        async with api_runtime(settings) as runtime:
+            app.state.runtime = runtime
+            log.info("resumeflow API ready (%s mode)", settings.mode)
+            yield
+
+    app = FastAPI(
+        title="resumeflow",
+        version="1",
+        summary="Job applications through an event-sourced pipeline.",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.include_router(operations_router())
+    app.include_router(job_posts_router())
+    app.include_router(applications_router(settings))
+    return app
+
+
+def factory() -> FastAPI:
+    """For ``uvicorn --factory resumeflow.api.app:factory``: settings from the environment."""
+    return create_app(Settings())
