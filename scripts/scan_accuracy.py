@@ -18,12 +18,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-from resumeflow.adapters.local.extraction import extract_document  # noqa: E402
-from resumeflow.adapters.local.parser import parse_resume_text  # noqa: E402
-from resumeflow.domain.documents import sniff_format  # noqa: E402
 from tests.conftest import EXTERNAL  # noqa: E402
 from tests.resume_truth import FIELDS, TRUTH, accuracy, field_hits, format_table  # noqa: E402
 from tests.scans import make_twin  # noqa: E402
+
+from resumeflow.adapters.local.extraction import extract_document  # noqa: E402
+from resumeflow.adapters.local.parser import parse_resume_text  # noqa: E402
+from resumeflow.domain.documents import sniff_format  # noqa: E402
 
 
 def _parse(path: Path) -> object:

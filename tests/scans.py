@@ -22,7 +22,7 @@ from resumeflow.domain.documents import DocumentFormat, sniff_format
 
 __all__ = ["SCAN_DPI", "degrade", "make_twin", "render_pages"]
 
-SCAN_DPI = 200
+SCAN_DPI = 300  # what document scanners default to
 _FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 _BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 _A4_INCHES = (8.27, 11.69)
@@ -112,6 +112,8 @@ def make_twin(source: Path, cache: Path) -> Path:
         scans.append(Image.open(io.BytesIO(buffer.getvalue())))
     cache.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".part")
-    scans[0].save(partial, format="PDF", save_all=True, append_images=scans[1:], resolution=SCAN_DPI)
+    scans[0].save(
+        partial, format="PDF", save_all=True, append_images=scans[1:], resolution=SCAN_DPI
+    )
     partial.replace(target)
     return target

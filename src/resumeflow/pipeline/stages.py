@@ -139,7 +139,7 @@ async def _perform(services: Services, state: ApplicationState, stage: Stage) ->
         job = await services.job_posts.get(state.job_post_id)
         if job is None:
             raise StageError("job_post_missing", f"job post {state.job_post_id}", retryable=False)
-        [job_vector] = await services.embedder.embed([f"{job.title}\n{job.description}"])
+        [job_vector] = await services.embedder.embed([job.embedding_text()])
         breakdown = score_application(
             resume=state.resume,
             resume_text=state.text,

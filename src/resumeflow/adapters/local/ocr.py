@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import pytesseract
@@ -109,7 +110,7 @@ def deskew_angle(page: Image.Image, limit: float = 4.0, step: float = 0.2) -> fl
     def sharpness(angle: float) -> float:
         rotated = ink.rotate(angle, resample=Image.Resampling.BILINEAR, expand=False)
         rows = list(rotated.resize((1, rotated.height), Image.Resampling.BOX).getdata())
-        return float(sum((b - a) ** 2 for a, b in zip(rows, rows[1:], strict=False)))
+        return float(sum((b - a) ** 2 for a, b in pairwise(rows)))
 
     candidates = [round(-limit + i * step, 2) for i in range(round(2 * limit / step) + 1)]
     coarse = max(candidates, key=sharpness)
@@ -138,6 +139,14 @@ def _remove_rules(page: Image.Image) -> Image.Image:
             continue
         wide = solid.resize((cells * run, page.height), Image.Resampling.NEAREST)
         mask.paste(255, (shift, 0), mask=wide)
+    if mask.getbbox() is None:
+        return page
+    # a filled band (a heading's background) is no rule: its text would go with it
+    band = max(6, page.width // 200)
+    small = (max(1, page.width // band), max(1, page.height // band))
+    thick = mask.resize(small, Image.Resampling.BOX).point(lambda v: 255 * (v >= 250))
+    thick = thick.filter(ImageFilter.MaxFilter(3)).resize(page.size, Image.Resampling.NEAREST)
+    mask.paste(0, mask=thick)
     if mask.getbbox() is None:
         return page
     cleaned = page.copy()

@@ -189,9 +189,9 @@ def _entry_header(
     if rest and not date_first and after and _role_line(lines[after], rest):
         return lines[after], rest, [at, after]  # "Enactus, University of X  2013 - Now" / "Member"
     if rest and not date_first and _only_place(rest):
-        above = _header_above(lines, at, used)
-        if above is not None:
-            return above
+        header = _header_above(lines, at, used)
+        if header is not None:
+            return header
     if rest:
         if not date_first and not _SPLIT.search(rest) and after and _headerish(lines[after]):
             return rest, lines[after], [at, after]
