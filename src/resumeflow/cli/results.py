@@ -12,7 +12,23 @@ from rich.text import Text
 from resumeflow.domain.application import ApplicationState, Status
 from resumeflow.domain.events import EventEnvelope
 
-__all__ = ["history_record", "print_history", "print_result", "result_record", "state_summary"]
+__all__ = [
+    "history_record",
+    "print_history",
+    "print_ranking",
+    "print_result",
+    "result_record",
+    "state_summary",
+    "stdout_console",
+]
+
+PIPE_WIDTH = 240
+
+
+def stdout_console() -> Console:
+    """Rich on a terminal; piped, a console wide enough that no id or event type is cut."""
+    console = Console()
+    return console if console.is_terminal else Console(width=PIPE_WIDTH, no_color=True)
 
 
 def result_record(
@@ -135,13 +151,18 @@ def _short(payload: dict[str, Any]) -> dict[str, Any]:
 def print_history(console: Console, steps: list[tuple[EventEnvelope, ApplicationState]]) -> None:
     table = Table(title=f"application {steps[0][0].application_id}")
     for column in ("v", "event", "at (UTC)", "status", "next", "attempts", "note"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for event, state in steps:
         note = state.last_error or (
             f"{state.failure_reason}: {state.failure_detail}" if state.failure_reason else ""
         )
         if state.score and event.type == "application.scored":
             note = f"score {state.score.total:.1f}"
+        if event.type == "application.retried":
+            reason = getattr(event.payload, "reason", "")
+            note = f"retried by {getattr(event.payload, 'requested_by', 'operator')}" + (
+                f": {reason}" if reason else ""
+            )
         table.add_row(
             str(event.version),
             event.type,
@@ -150,5 +171,38 @@ def print_history(console: Console, steps: list[tuple[EventEnvelope, Application
             state.next_stage.value if state.next_stage else "-",
             str(state.attempts),
             note,
+        )
+    console.print(table)
+
+
+def print_ranking(console: Console, job_title: str, records: list[dict[str, Any]]) -> None:
+    """Applications best first, each with the parts of its score."""
+    table = Table(title=f"ranking for {job_title}")
+    for column in (
+        "#",
+        "file",
+        "score",
+        "similarity",
+        "skills",
+        "experience",
+        "matched",
+        "missing",
+    ):
+        table.add_column(column, overflow="fold")
+    for place, record in enumerate(records, start=1):
+        breakdown = record.get("score_breakdown")
+        if breakdown is None:
+            reason = record.get("failure_reason") or record["status"]
+            table.add_row(str(place), record["file"], "-", "", "", "", "", reason)
+            continue
+        table.add_row(
+            str(place),
+            record["file"],
+            f"{breakdown['total']:.1f}",
+            f"{breakdown['similarity']:.2f}",
+            f"{breakdown['skill_coverage']:.0%}",
+            f"{breakdown['years_experience']:g}/{breakdown['required_years']:g} y",
+            ", ".join(breakdown["matched_skills"]) or "-",
+            ", ".join(breakdown["missing_skills"]) or "-",
         )
     console.print(table)

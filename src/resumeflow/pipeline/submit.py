@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from resumeflow.domain.documents import sniff_format
+from resumeflow.domain.documents import DocumentFormat, sniff_format
 from resumeflow.domain.errors import UnknownJobPost, UploadRejected
 from resumeflow.domain.events import ApplicationReceived, EventEnvelope
 from resumeflow.domain.ids import new_id
@@ -17,6 +17,10 @@ from resumeflow.pipeline.services import Services
 __all__ = ["SubmitApplication", "submit_application"]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Names that promise a binary document: such a file that holds plain text is junk renamed.
+_BINARY_SUFFIXES = frozenset(
+    [".pdf", ".docx", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".gif", ".bmp", ".webp"]
+)
 
 
 class SubmitApplication(BaseModel):
@@ -50,6 +54,11 @@ async def submit_application(services: Services, command: SubmitApplication) -> 
         raise UploadRejected(
             "unsupported_format",
             "the file is not a PDF, DOCX, Word XML, PNG, JPEG, TIFF or UTF-8 text document",
+        )
+    suffix = "." + command.filename.rsplit(".", 1)[-1].casefold() if "." in command.filename else ""
+    if fmt is DocumentFormat.TEXT and suffix in _BINARY_SUFFIXES:
+        raise UploadRejected(
+            "format_mismatch", f"the file is named {suffix} but holds plain text, not a document"
         )
     if await services.job_posts.get(command.job_post_id) is None:
         raise UnknownJobPost(f"no job post {command.job_post_id}")

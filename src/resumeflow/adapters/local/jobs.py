@@ -4,8 +4,9 @@ Skills are read from the whole post except the parts about the company, the bene
 to apply: a stack named in the first paragraph is as much asked for as one under
 "Requirements". "such as A, B and C", "A, B or C" and "(A or B)" ask for any one of them; what a
 post calls nice to have, preferred, a plus or a bonus weighs half, and so do soft skills
-(communication, leadership...), which every post asks for and few resumes show. Each requirement accepts the
-skill's family (SQL accepts MySQL). Rules only: the same text always gives the same JobPost.
+(communication, leadership...), which every post asks for and few resumes show. Each
+requirement accepts the skill's family (SQL accepts MySQL). Rules only: the same text always
+gives the same JobPost.
 """
 
 from __future__ import annotations
