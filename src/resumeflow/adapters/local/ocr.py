@@ -109,7 +109,7 @@ def deskew_angle(page: Image.Image, limit: float = 4.0, step: float = 0.2) -> fl
 
     def sharpness(angle: float) -> float:
         rotated = ink.rotate(angle, resample=Image.Resampling.BILINEAR, expand=False)
-        rows = list(rotated.resize((1, rotated.height), Image.Resampling.BOX).getdata())
+        rows = list(rotated.resize((1, rotated.height), Image.Resampling.BOX).tobytes())
         return float(sum((b - a) ** 2 for a, b in pairwise(rows)))
 
     candidates = [round(-limit + i * step, 2) for i in range(round(2 * limit / step) + 1)]
@@ -124,7 +124,7 @@ def _remove_rules(page: Image.Image) -> Image.Image:
     A cell of the squeezed copy averages ``run`` pixels of a row, so it is full ink only on a
     solid stroke at least that long; four grids offset by a quarter cell cover a rule's ends.
     """
-    run = max(32, page.width // 30)
+    run = max(64, page.width // 12)  # longer than any stroke of a letter, even a heading
     threshold = _otsu(page)
     ink = page.point(lambda v: 255 if v <= threshold else 0)
     mask = Image.new("L", page.size, 0)
