@@ -18,7 +18,8 @@ from tests.conftest import EXTERNAL, needs_shared
 from tests.resume_truth import FIELDS, TRUTH, accuracy, field_hits, format_table
 from tests.scans import make_twin
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, needs_shared]
+# ~40 pages of OCR: about 3 minutes alone on two cores, more when the machine is shared
+pytestmark = [pytest.mark.integration, pytest.mark.slow, needs_shared, pytest.mark.timeout(1800)]
 
 TEXT_FLOOR = 90.0
 SCAN_FLOOR = 40.0
