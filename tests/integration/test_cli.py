@@ -119,6 +119,9 @@ def test_every_shared_resume_completes_with_a_valid_json_resume(tmp_path: Path) 
     for result in results:
         errors = [e.message for e in validator.iter_errors(result["json_resume"])]
         assert not errors, (result["file"], errors)
+    [scan] = [r for r in results if r["file"].endswith(".png")]
+    name = scan["parsed"]["provenance"]["name"]
+    assert (name["page"], name["method"]) == (1, "ocr") and 0.5 < name["confidence"] < 1
 
 
 def _encrypted_pdf() -> bytes:
@@ -171,6 +174,8 @@ def test_rank_applications_and_a_named_applicant(tmp_path: Path) -> None:
         data_dir=tmp_path,
     )
     assert done.returncode == 0, done.stderr
+    [record] = records(done.stdout)
+    assert record["parsed"]["provenance"]["name"] == {"page": 1, "method": "text", "confidence": 1}
     listed = resumeflow("applications", "--email", "maya@example.com", "--json", data_dir=tmp_path)
     [row] = json.loads(listed.stdout)
     assert (row["name"], row["status"]) == ("Maya Okafor", "completed")
@@ -178,6 +183,7 @@ def test_rank_applications_and_a_named_applicant(tmp_path: Path) -> None:
     assert row["application_id"] in table.stdout  # piped: the id is printed whole
     history = resumeflow("history", row["application_id"], data_dir=tmp_path)
     assert "application.text_extracted" in history.stdout
+    assert "Maya Okafor (p1 text 1.00)" in history.stdout  # the parsed event's provenance
     ranked = resumeflow("rank", "--job", JOB, EXAMPLES / "resume.pdf", "--json", data_dir=tmp_path)
     assert ranked.returncode == 0
     assert json.loads(ranked.stdout)["ranking"][0]["score_breakdown"]["matched_skills"]

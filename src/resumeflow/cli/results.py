@@ -83,6 +83,7 @@ def print_result(console: Console, record: dict[str, Any]) -> None:
         console.print(Panel(body, title=title, subtitle=record["application_id"] or ""))
         return
     parsed = record["parsed"] or {}
+    provenance = parsed.get("provenance") or {}
     fields = Table.grid(padding=(0, 2))
     for label, key in (
         ("name", "name"),
@@ -90,7 +91,7 @@ def print_result(console: Console, record: dict[str, Any]) -> None:
         ("phone", "phone"),
         ("location", "location"),
     ):
-        fields.add_row(label, str(parsed.get(key) or "-"))
+        fields.add_row(label, str(parsed.get(key) or "-"), _source(provenance.get(key)))
     fields.add_row("skills", ", ".join(parsed.get("skills") or []) or "-")
     fields.add_row(
         "work",
@@ -114,6 +115,14 @@ def print_result(console: Console, record: dict[str, Any]) -> None:
     console.print(
         Panel(Group(fields, Text(""), score), title=title, subtitle=record["application_id"])
     )
+
+
+def _source(provenance: dict[str, Any] | None) -> str:
+    """Where a field was read: "p1 ocr 0.87"; "-" when it was not."""
+    if not provenance:
+        return ""
+    page = f"p{provenance['page']}" if provenance.get("page") else "p?"
+    return f"[dim]{page} {provenance['method']} {provenance['confidence']:.2f}[/]"
 
 
 def state_summary(state: ApplicationState) -> dict[str, Any]:
@@ -158,6 +167,10 @@ def print_history(console: Console, steps: list[tuple[EventEnvelope, Application
         )
         if state.score and event.type == "application.scored":
             note = f"score {state.score.total:.1f}"
+        if state.resume and event.type == "application.parsed":
+            name = state.resume.provenance.get("name")
+            where = f" (p{name.page or '?'} {name.method} {name.confidence:.2f})" if name else ""
+            note = f"{state.resume.name or 'no name'}{where}; {len(state.resume.work)} jobs"
         if event.type == "application.retried":
             reason = getattr(event.payload, "reason", "")
             note = f"retried by {getattr(event.payload, 'requested_by', 'operator')}" + (
