@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from itertools import pairwise
 from typing import Any
 
@@ -28,6 +29,9 @@ __all__ = ["OcrOptions", "OcrPage", "deskew_angle", "ocr_page", "prepare"]
 
 _TARGET_WIDTH = 2400  # px for a letter/A4 page: about 290 dpi
 _MARGIN_SHARE = 0.26  # a block this narrow, at a page edge, is a margin column
+_CJK = re.compile(r"^[\u3000-\u9fff]")
+_GAP_SHARE = 0.04  # a gap between words this wide separates two runs of text
+_BAND_SHARE = 0.3  # a filled band this wide may hold a heading's text; narrower bars are cleared
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,10 @@ class OcrOptions:
     binarize: bool = False
     merge_margins: bool = True
     psm: int = 3
+    fallback_language: str | None = "chi_sim+eng"
+    """Read a page again in this language when the first reading is unsure (a page in another
+    script reads as low-confidence junk), if its Tesseract data is installed."""
+    fallback_below: float = 0.75
 
 
 @dataclass(frozen=True)
@@ -145,6 +153,7 @@ def _remove_rules(page: Image.Image) -> Image.Image:
     band = max(6, page.width // 200)
     small = (max(1, page.width // band), max(1, page.height // band))
     thick = mask.resize(small, Image.Resampling.BOX).point(lambda v: 255 * (v >= 250))
+    thick = _wide_runs(thick, round(page.width * _BAND_SHARE / band))
     thick = thick.filter(ImageFilter.MaxFilter(3)).resize(page.size, Image.Resampling.NEAREST)
     mask.paste(0, mask=thick)
     if mask.getbbox() is None:
@@ -154,10 +163,51 @@ def _remove_rules(page: Image.Image) -> Image.Image:
     return cleaned
 
 
+def _wide_runs(image: Image.Image, length: int) -> Image.Image:
+    """Only the horizontal runs of ``image`` (a small 0/255 mask) at least ``length`` long: a
+    wide band can hold a heading's text; a short bar beside a heading (moderncv) cannot."""
+    width, height = image.size
+    pixels = image.tobytes()
+    kept = bytearray(len(pixels))
+    for y in range(height):
+        row = pixels[y * width : (y + 1) * width]
+        x = 0
+        while x < width:
+            if not row[x]:
+                x += 1
+                continue
+            end = x
+            while end < width and row[end]:
+                end += 1
+            if end - x >= length:
+                kept[y * width + x : y * width + end] = b"\xff" * (end - x)
+            x = end
+    return Image.frombytes("L", image.size, bytes(kept))
+
+
 def ocr_page(image: Image.Image, language: str, options: OcrOptions | None = None) -> OcrPage:
     """The text of one page image in reading order, and Tesseract's mean confidence."""
     options = options or OcrOptions()
     page = prepare(ImageOps.exif_transpose(image), options)
+    first = _read(page, language, options)
+    fallback = options.fallback_language
+    if first.confidence >= options.fallback_below or not fallback or fallback == language:
+        return first
+    if not set(fallback.split("+")) <= _installed_languages():
+        return first
+    second = _read(page, fallback, options)
+    return second if second.confidence > first.confidence else first
+
+
+@cache
+def _installed_languages() -> frozenset[str]:
+    try:
+        return frozenset(pytesseract.get_languages(config=""))
+    except (pytesseract.TesseractError, OSError):
+        return frozenset()
+
+
+def _read(page: Image.Image, language: str, options: OcrOptions) -> OcrPage:
     try:
         data: dict[str, list[Any]] = pytesseract.image_to_data(
             page,
@@ -179,13 +229,13 @@ def ocr_page(image: Image.Image, language: str, options: OcrOptions | None = Non
             detail = f"no tesseract data for {language!r}; install it: apt-get install {packages}"
             raise StageError("ocr_unavailable", detail, retryable=False) from exc
         raise StageError("unreadable", f"tesseract failed: {exc.message}", retryable=False) from exc
-    lines = _lines(data)
+    lines = _lines(data, page.width)
     if options.merge_margins:
         lines = _merge_margins(lines, page.width)
     confidences = [float(c) for c, w in zip(data["conf"], data["text"], strict=True) if w.strip()]
     confidences = [c for c in confidences if c >= 0]
     mean = sum(confidences) / len(confidences) / 100 if confidences else 0.0
-    return OcrPage(text=_join(lines, language), confidence=round(mean, 3))
+    return OcrPage(text=_join(lines), confidence=round(mean, 3))
 
 
 @dataclass
@@ -202,8 +252,11 @@ class _Line:
         return (self.top + self.bottom) / 2
 
 
-def _lines(data: dict[str, list[Any]]) -> list[_Line]:
-    """Tesseract's words grouped into its lines, in its reading order."""
+def _lines(data: dict[str, list[Any]], width: int) -> list[_Line]:
+    """Tesseract's words grouped into its lines, in its reading order. A wide gap inside a
+    line (a right-aligned place or date) becomes " | ", as a text layer's separate runs would
+    read: "Apple, Software Engineer | Cupertino, CA"."""
+    gap = width * _GAP_SHARE
     lines: dict[tuple[int, int, int], _Line] = {}
     for i, word in enumerate(data["text"]):
         if not str(word).strip():
@@ -215,41 +268,61 @@ def _lines(data: dict[str, list[Any]]) -> list[_Line]:
         if line is None:
             lines[key] = _Line(key[0], [str(word)], left, right, top, bottom)
         else:
-            line.words.append(str(word))
+            space = left - line.right
+            if space > gap:
+                line.words.append("|")
+            if _CJK.match(str(word)) and _CJK.search(line.words[-1][-1:]) and space < bottom - top:
+                line.words[-1] += str(word)  # Tesseract spaces CJK glyphs apart; a name's gap stays
+            else:
+                line.words.append(str(word))
             line.left, line.right = min(line.left, left), max(line.right, right)
             line.top, line.bottom = min(line.top, top), max(line.bottom, bottom)
     return list(lines.values())
 
 
+_DATE_ONLY = re.compile(
+    r"(?i)^[\W\d]*(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.?\s*)?"
+    r"(?:19|20)\d\d(?:\s*[-\u2013\u2014]+\s*(?:present|current|now|(?:\w+\.?\s*)?(?:19|20)\d\d))?\W*$"
+)
+
+
 def _merge_margins(lines: list[_Line], width: int) -> list[_Line]:
-    """Put each line of a narrow left-margin block at the start of the line beside it."""
+    """Put each line of a narrow left-margin block at the start of the line beside it, and a
+    lone date printed right of a line (its own block) at that line's end."""
     blocks: dict[int, list[_Line]] = {}
     for line in lines:
         blocks.setdefault(line.block, []).append(line)
-    margin_blocks = {
+    narrow = {
         block
         for block, members in blocks.items()
-        if max(m.right for m in members) < width * _MARGIN_SHARE
+        if max(m.right for m in members) - min(m.left for m in members) < width * _MARGIN_SHARE
     }
-    body = [line for line in lines if line.block not in margin_blocks]
-    if not margin_blocks or not body:
+    left_margin = {b for b in narrow if max(m.right for m in blocks[b]) < width * _MARGIN_SHARE}
+    body = [line for line in lines if line.block not in narrow]
+    if not narrow or not body:
         return lines
     kept: list[_Line] = []
     for line in lines:
-        if line.block not in margin_blocks:
+        if line.block not in narrow:
             kept.append(line)
             continue
-        beside = [b for b in body if b.left > line.right and b.top <= line.middle <= b.bottom]
-        if beside:
-            target = min(beside, key=lambda b: b.left)
+        aligned = [b for b in body if b.top <= line.middle <= b.bottom]
+        before = [b for b in aligned if b.left > line.right]
+        after = [b for b in aligned if b.right < line.left]
+        if line.block in left_margin and before:
+            target = min(before, key=lambda b: b.left)
             target.words[:0] = line.words
             target.left = line.left
+        elif _DATE_ONLY.match(" ".join(line.words)) and after:
+            target = max(after, key=lambda b: b.right)
+            target.words += ["|", *line.words]
+            target.right = line.right
         else:
             kept.append(line)  # a margin line alone: keep it where Tesseract put it
     return kept
 
 
-def _join(lines: list[_Line], language: str) -> str:
+def _join(lines: list[_Line]) -> str:
     """Lines as text, a blank line between Tesseract's blocks."""
     out: list[str] = []
     previous: int | None = None
@@ -258,7 +331,4 @@ def _join(lines: list[_Line], language: str) -> str:
             out.append("")
         out.append(" ".join(line.words))
         previous = line.block
-    text = "\n".join(out)
-    if "chi" in language or "jpn" in language:  # Tesseract spaces every CJK glyph apart
-        text = re.sub(r"(?<=[\u3000-\u9fff]) (?=[\u3000-\u9fff])", "", text)
-    return text
+    return "\n".join(out)

@@ -28,6 +28,8 @@ from resumeflow.domain.resume import Link, ParsedResume
 
 __all__ = ["LocalResumeParser", "parse_resume_text"]
 
+# OCR may read "alfred.pennyworth@" as "alfred. pennyworth@"
+_SPACED_EMAIL = re.compile(r"(?<=\w)\. ([A-Za-z0-9._%+-]+@)")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}")
 _PHONE = re.compile(
     r"(?<![\d/.+-])(?:\+ ?\d{1,3}[ -]*)?(?:\(\d{1,5}\)[ -]*)?\d[\d -]{5,16}\d(?![\d]|[ -]\d)"
@@ -79,7 +81,7 @@ class LocalResumeParser:
 
 def parse_resume_text(text: str) -> ParsedResume:
     """Structured fields found in a resume's text; a field the rules cannot find stays empty."""
-    lines = _without_cover_letter(clean_lines(text))
+    lines = [_SPACED_EMAIL.sub(r".\1", line) for line in _without_cover_letter(clean_lines(text))]
     header, sections = split_sections(lines)
     contact = header[:12] + sections.get(Section.CONTACT, [])
     email = _first(_EMAIL, contact) or _first(_EMAIL, lines)

@@ -81,7 +81,7 @@ def _parts(text: str) -> list[str]:
     """``text`` split at separators, company suffixes rejoined, places ("Seattle, WA") dropped."""
     parts: list[str] = []
     for piece in _SPLIT.split(text):
-        piece = piece.strip(" ;:")
+        piece = piece.strip(" ;:\u00a2\u00ab\u00bb")  # and bullets a scan glued to a name
         if piece and parts and piece.casefold() in _COMPANY_SUFFIX:
             parts[-1] = f"{parts[-1]}, {piece}"
         elif re.search(r"[^\W\d_]", piece):
@@ -119,7 +119,7 @@ def parse_work(section: list[str]) -> tuple[WorkEntry, ...]:
     Whether dates lead entries ("2019 - 2021 Analyst, Initech") or close them (title, bullets,
     then "June 2005 - Aug 2007") is decided once per section, from its first date range.
     """
-    lines = join_wrapped(section)
+    lines = _dates_off_bullets(join_wrapped(section))
     anchors = [(i, r) for i, line in enumerate(lines) if (r := _anchor(lines, i)) is not None]
     if not anchors:
         return ()
@@ -151,6 +151,19 @@ def parse_work(section: list[str]) -> tuple[WorkEntry, ...]:
         entry.model_copy(update={"summary": _summary(entry, lines, range(start, end), used)})
         for (start, entry), end in zip(found, starts[1:], strict=True)
     )
+
+
+def _dates_off_bullets(lines: list[str]) -> list[str]:
+    """A date range printed beside an entry's first bullet ("\u2022 Reduced ... | June 2005 -
+    Aug 2007" in a scan) goes on a line of its own, as the text layer has it."""
+    out: list[str] = []
+    for line in lines:
+        found = find_range(line) if BULLET.match(line) else None
+        if found is not None and not line[found.span[1] :].strip(" |") and found.span[0] > 0:
+            out += [line[: found.span[0]].rstrip(" |"), line[found.span[0] :]]
+        else:
+            out.append(line)
+    return out
 
 
 def _anchor(lines: list[str], at: int) -> DateRange | None:
@@ -312,7 +325,7 @@ def _edu_fields(line: str) -> dict[str, str | None]:
             fields["start"] = dates.start
         text = f"{line[: dates.span[0]]}, {line[dates.span[1] :]}"
     text = re.sub(r"(?i)\(?expected\)?(?: graduation)?:?|graduat(?:ed|ion)(?: date)?:?", ",", text)
-    pieces = [p.strip(" .;:") for p in _EDU_SPLIT.split(text)]
+    pieces = [p.strip(" .;:\u00a2\u00ab\u00bb") for p in _EDU_SPLIT.split(text)]
     pieces = [p for p in pieces if re.search(r"[^\W\d_]", p)]
     places = place_indices(pieces)
     school = next(

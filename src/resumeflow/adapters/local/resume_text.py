@@ -43,8 +43,9 @@ _ICON_WORD = re.compile(r"(?<!\S)(?:/[a-z\u2322][a-z\u2322-]*|\S*[\u2642\u00b6]\
 # pdfTeX's fake bold prints a CJK glyph three times over: "\u804c\u804c\u804c\u4f4d\u4f4d\u4f4d"
 _CJK_TRIPLED = re.compile(r"(?:([\u3400-\u9fff])\1\1)+")
 BULLET = re.compile(
-    r"^[\u2022\u00b7\u2023\u2043\u25aa\u25cf\u25e6\u25a0\u25a1\u27a2\u25ba\u2713\u2714"
+    r"^(?:[\u2022\u00b7\u2023\u2043\u25aa\u25cf\u25e6\u25a0\u25a1\u27a2\u25ba\u2713\u2714"
     r"*{\ue000-\uf8ff-]\s*"  # "{" is how moderncv's bullets come out of pdfTeX
+    r"|[+\u00ab\u00bb\u00a2]\s+)"  # and how OCR reads a bullet: "+", "\u00ab", "\u00a2"
 )
 
 
@@ -181,6 +182,8 @@ def heading_of(line: str) -> Section | None:
     """The section ``line`` heads, if it is a heading. A scan may put a word or two of junk
     before it, read from the bar or icon beside it ("\" | Experience", "2 t Skills")."""
     words = _heading_key(line).split()
+    while len(words) > 1 and not re.search(r"\w", words[-1].strip("_")):
+        words = words[:-1]  # the rule beside it: "Education _"
     kind = _HEADINGS.get(" ".join(words))
     for _ in range(2):
         if kind is not None or len(words) < 2 or len(words[0]) > 2:
