@@ -22,7 +22,7 @@ from tests.scans import make_twin
 pytestmark = [pytest.mark.integration, pytest.mark.slow, needs_shared, pytest.mark.timeout(1800)]
 
 TEXT_FLOOR = 90.0
-SCAN_FLOOR = 40.0
+SCAN_FLOOR = 55.0
 
 
 @pytest.fixture(autouse=True)
