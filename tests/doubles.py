@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from uuid import uuid4
 
 from resumeflow.adapters.local.blobs import InMemoryBlobStore
-from resumeflow.adapters.local.embedder import HashingEmbedder
+from resumeflow.adapters.local.embedder import TermEmbedder
 from resumeflow.database.job_posts import InMemoryJobPostRepository
 from resumeflow.domain.documents import ExtractedText, PageText, TextSource
 from resumeflow.domain.jobs import JobPost
@@ -74,7 +74,7 @@ async def make_services(
         blobs=blobs,
         extractor=PlainTextExtractor(blobs, failures),
         parser=FirstLineParser(),
-        embedder=HashingEmbedder(64),
+        embedder=TermEmbedder(64),
         job_posts=jobs,
         retry=RetryPolicy(max_attempts=max_attempts, base_seconds=0.0, max_seconds=0.0),
     )

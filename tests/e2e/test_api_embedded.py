@@ -27,7 +27,9 @@ LIMIT = 2 * 1024 * 1024
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiProcess]:
     data = tmp_path_factory.mktemp("embedded")
     process = ApiProcess(
-        base_env(data, RESUMEFLOW_MAX_UPLOAD_BYTES=str(LIMIT), RESUMEFLOW_RETRY_BASE_SECONDS="0.05"),
+        base_env(
+            data, RESUMEFLOW_MAX_UPLOAD_BYTES=str(LIMIT), RESUMEFLOW_RETRY_BASE_SECONDS="0.05"
+        ),
         data / "api.log",
     )
     process.start()
@@ -164,15 +166,15 @@ def test_each_kind_of_bad_upload_gets_its_documented_answer(
 ) -> None:
     post = job_post["id"]
     _problem(_submit(client, keys.submitter, post, b""), 422, "empty_file")
-    _problem(_submit(client, keys.submitter, post, b"%PDF" + b"0" * (LIMIT + 1)), 413, "file_too_large")
+    _problem(
+        _submit(client, keys.submitter, post, b"%PDF" + b"0" * (LIMIT + 1)), 413, "file_too_large"
+    )
     _problem(
         _submit(client, keys.submitter, post, b"PK\x03\x04 not a docx", "cv.zip"),
         415,
         "unsupported_format",
     )
-    _problem(
-        _submit(client, keys.submitter, post, b"hello", "fake.png"), 415, "format_mismatch"
-    )
+    _problem(_submit(client, keys.submitter, post, b"hello", "fake.png"), 415, "format_mismatch")
     renamed = _submit(
         client, keys.submitter, post, _docx("Grace Hopper\ngrace@example.org\nCOBOL"), "cv.pdf"
     )
@@ -235,9 +237,7 @@ def test_replay_gives_the_state_at_any_version_and_a_failed_one_can_be_retried(
     assert failed["status"] == "failed"
     at_one = client.get(f"{location}/events", params={"version": 1}, headers=keys.auth(keys.reader))
     assert [s["type"] for s in at_one.json()["steps"]] == ["application.received"]
-    _problem(
-        client.post(f"{location}/retry", headers=keys.auth(keys.reader)), 403, "forbidden"
-    )
+    _problem(client.post(f"{location}/retry", headers=keys.auth(keys.reader)), 403, "forbidden")
     retried = client.post(f"{location}/retry", headers=keys.auth(keys.operator))
     assert retried.status_code == 202, retried.text
     assert retried.json()["status"] == "retried"

@@ -119,6 +119,9 @@ def test_every_shared_resume_completes_with_a_valid_json_resume(tmp_path: Path) 
     for result in results:
         errors = [e.message for e in validator.iter_errors(result["json_resume"])]
         assert not errors, (result["file"], errors)
+    [scan] = [r for r in results if r["file"].endswith(".png")]
+    name = scan["parsed"]["provenance"]["name"]
+    assert (name["page"], name["method"]) == (1, "ocr") and 0.5 < name["confidence"] < 1
 
 
 def _encrypted_pdf() -> bytes:
@@ -132,3 +135,55 @@ def _encrypted_pdf() -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def test_the_cli_says_what_went_wrong_in_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    directory = resumeflow("process", folder, "--job", JOB, data_dir=tmp_path)
+    assert directory.returncode == 2 and "folder: is a directory" in directory.stderr
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    no_job = resumeflow("process", EXAMPLES / "resume.pdf", "--job", empty, data_dir=tmp_path)
+    assert no_job.returncode == 2 and "empty.txt is empty" in no_job.stderr
+    assert "unsupported_format" not in no_job.stderr
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4\n1 0 obj\n<< >>\nendobj\n")
+    fake = tmp_path / "fake.png"
+    fake.write_bytes(b"hello\n")
+    done = resumeflow("process", broken, fake, "--job", JOB, "--json", data_dir=tmp_path / "data")
+    assert done.returncode == 1
+    by_file = {r["file"]: r for r in records(done.stdout)}
+    assert by_file["fake.png"]["failure_reason"] == "format_mismatch"
+    assert "format_mismatch" not in (by_file["fake.png"]["failure_detail"] or "")
+    assert by_file["broken.pdf"]["status"] == "failed"
+    assert "EOF marker" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_rank_applications_and_a_named_applicant(tmp_path: Path) -> None:
+    done = resumeflow(
+        "process",
+        EXAMPLES / "resume.pdf",
+        "--job",
+        JOB,
+        "--name",
+        "Maya Okafor",
+        "--email",
+        "maya@example.com",
+        "--json",
+        data_dir=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    [record] = records(done.stdout)
+    assert record["parsed"]["provenance"]["name"] == {"page": 1, "method": "text", "confidence": 1}
+    listed = resumeflow("applications", "--email", "maya@example.com", "--json", data_dir=tmp_path)
+    [row] = json.loads(listed.stdout)
+    assert (row["name"], row["status"]) == ("Maya Okafor", "completed")
+    table = resumeflow("applications", data_dir=tmp_path)
+    assert row["application_id"] in table.stdout  # piped: the id is printed whole
+    history = resumeflow("history", row["application_id"], data_dir=tmp_path)
+    assert "application.text_extracted" in history.stdout
+    assert "Maya Okafor (p1 text 1.00)" in history.stdout  # the parsed event's provenance
+    ranked = resumeflow("rank", "--job", JOB, EXAMPLES / "resume.pdf", "--json", data_dir=tmp_path)
+    assert ranked.returncode == 0
+    assert json.loads(ranked.stdout)["ranking"][0]["score_breakdown"]["matched_skills"]

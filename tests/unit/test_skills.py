@@ -100,3 +100,40 @@ def test_unknown_terms_have_no_canonical_name() -> None:
     assert canonical_skill("Basket weaving") is None
     assert canonical_skill("go") is None  # "Go" only in its own case
     assert find_skills("") == ()
+
+
+def test_families_count_narrower_skills_as_the_broader_one() -> None:
+    from resumeflow.adapters.local.skills import broader_skills, narrower_skills
+
+    assert {"MySQL", "PostgreSQL"} <= set(narrower_skills("SQL"))
+    assert "React" in narrower_skills("JavaScript")
+    assert "SQL" in broader_skills("MySQL")
+    assert narrower_skills("MySQL") == ()  # never the other way round
+
+
+def test_a_job_reads_such_as_as_one_of_and_nice_to_have_at_half() -> None:
+    from uuid import uuid4
+
+    from resumeflow.adapters.local.job_files import job_post_from_json_ld
+    from resumeflow.adapters.local.jobs import job_post_from_text
+
+    job = job_post_from_text(
+        "Backend Engineer\nWe build with FastAPI and Kafka.\n"
+        "Requirements\n\u2022 Languages such as Python, Ruby, Java, PHP, and .Net.\n"
+        "\u2022 Go is a plus.\n",
+        job_post_id=uuid4(),
+    )
+    by_label = {r.label: r for r in job.skill_requirements}
+    assert {"FastAPI", "Kafka"} <= set(by_label)  # from the first paragraph
+    options = by_label["one of Python, Ruby, Java, PHP, .NET"]
+    assert options.weight == 1 and "Django" in options.accepts
+    assert by_label["Go"].weight == 0.5
+    posting = {
+        "@type": "JobPosting",
+        "title": "Data Engineer",
+        "description": "<p>Pipelines in <b>Spark</b>.</p>",
+        "experienceRequirements": {"monthsOfExperience": 36},
+    }
+    read = job_post_from_json_ld({"jsonld": posting}, job_post_id=uuid4(), name="x.json")
+    assert (read.title, read.min_years_experience) == ("Data Engineer", 3.0)
+    assert "Spark" in read.required_skills and "<p>" not in read.description

@@ -23,9 +23,7 @@ async def submitted(services: Services, count: int = 1) -> list[UUID]:
     command = SubmitApplication(
         job_post_id=JOB.id, email="grace@navy.example", name="Grace", filename="g.txt", data=RESUME
     )
-    return [
-        (await submit_application(services, command)).application_id for _ in range(count)
-    ]
+    return [(await submit_application(services, command)).application_id for _ in range(count)]
 
 
 async def stored(services: Services, count: int = 1) -> list[UUID]:

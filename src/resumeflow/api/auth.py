@@ -43,7 +43,5 @@ async def authenticate(request: Request, runtime: ApiRuntime) -> Caller:
         )
     key = await runtime.keys.find(secret.strip())
     if key is None:
-        raise ProblemError(
-            401, "unauthenticated", "unknown or revoked API key", headers=_BEARER
-        )
+        raise ProblemError(401, "unauthenticated", "unknown or revoked API key", headers=_BEARER)
     return Caller(key.id, key.role)

@@ -21,7 +21,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resumeflow.adapters.local.blobs import FileSystemBlobStore
-from resumeflow.adapters.local.embedder import HashingEmbedder
+from resumeflow.adapters.local.embedder import TermEmbedder
 from resumeflow.adapters.local.extraction import LocalTextExtractor
 from resumeflow.adapters.local.parser import LocalResumeParser
 from resumeflow.bootstrap.celery import CeleryDispatcher, create_celery
@@ -137,7 +137,7 @@ async def api_runtime(settings: Settings) -> AsyncIterator[ApiRuntime]:
             blobs=blobs,
             extractor=LocalTextExtractor(blobs),
             parser=LocalResumeParser(),
-            embedder=HashingEmbedder(settings.embedding_dimension),
+            embedder=TermEmbedder(settings.embedding_dimension),
             job_posts=job_posts,
             retry=RetryPolicy(
                 max_attempts=settings.max_stage_attempts,

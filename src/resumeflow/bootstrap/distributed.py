@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 
 from resumeflow.adapters.gemini import GeminiEmbedder, GeminiParser, make_client
 from resumeflow.adapters.local.blobs import FileSystemBlobStore
-from resumeflow.adapters.local.embedder import HashingEmbedder
+from resumeflow.adapters.local.embedder import TermEmbedder
 from resumeflow.adapters.local.extraction import LocalTextExtractor
 from resumeflow.adapters.local.parser import LocalResumeParser
 from resumeflow.adapters.rate_limit import RedisTokenBucket
@@ -223,7 +223,7 @@ class _Clients:
                 dimension=s.embedding_dimension,
                 limiter=self._rate_limit(redis),
             )
-        local = HashingEmbedder(s.embedding_dimension)
+        local = TermEmbedder(s.embedding_dimension)
         if s.workers.embedder == "simulated":
             return LatencyEmbedder(local, s.workers.simulated_embedding_seconds)
         return local

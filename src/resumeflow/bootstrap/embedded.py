@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resumeflow.adapters.local.blobs import FileSystemBlobStore
-from resumeflow.adapters.local.embedder import HashingEmbedder
+from resumeflow.adapters.local.embedder import TermEmbedder
 from resumeflow.adapters.local.extraction import LocalTextExtractor
 from resumeflow.adapters.local.parser import LocalResumeParser
 from resumeflow.bootstrap.settings import Settings
@@ -58,7 +58,7 @@ async def embedded_runtime(settings: Settings) -> AsyncIterator[EmbeddedRuntime]
             blobs=blobs,
             extractor=LocalTextExtractor(blobs, ocr_language=settings.ocr_language),
             parser=LocalResumeParser(),
-            embedder=HashingEmbedder(settings.embedding_dimension),
+            embedder=TermEmbedder(settings.embedding_dimension),
             job_posts=SqlJobPostRepository(engine),
             retry=RetryPolicy(
                 max_attempts=settings.max_stage_attempts,

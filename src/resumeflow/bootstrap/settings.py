@@ -203,7 +203,7 @@ class Settings(BaseSettings):
     max_stage_attempts: int = Field(default=3, ge=1)
     retry_base_seconds: float = Field(default=1.0, ge=0)
     retry_max_seconds: float = Field(default=60.0, ge=0)
-    embedding_dimension: int = Field(default=256, ge=8)
+    embedding_dimension: int = Field(default=512, ge=8)
     ocr_language: str = "eng"
 
     log: LogSettings = Field(default_factory=LogSettings)

@@ -12,7 +12,23 @@ from rich.text import Text
 from resumeflow.domain.application import ApplicationState, Status
 from resumeflow.domain.events import EventEnvelope
 
-__all__ = ["history_record", "print_history", "print_result", "result_record", "state_summary"]
+__all__ = [
+    "history_record",
+    "print_history",
+    "print_ranking",
+    "print_result",
+    "result_record",
+    "state_summary",
+    "stdout_console",
+]
+
+PIPE_WIDTH = 240
+
+
+def stdout_console() -> Console:
+    """Rich on a terminal; piped, a console wide enough that no id or event type is cut."""
+    console = Console()
+    return console if console.is_terminal else Console(width=PIPE_WIDTH, no_color=True)
 
 
 def result_record(
@@ -67,6 +83,7 @@ def print_result(console: Console, record: dict[str, Any]) -> None:
         console.print(Panel(body, title=title, subtitle=record["application_id"] or ""))
         return
     parsed = record["parsed"] or {}
+    provenance = parsed.get("provenance") or {}
     fields = Table.grid(padding=(0, 2))
     for label, key in (
         ("name", "name"),
@@ -74,7 +91,7 @@ def print_result(console: Console, record: dict[str, Any]) -> None:
         ("phone", "phone"),
         ("location", "location"),
     ):
-        fields.add_row(label, str(parsed.get(key) or "-"))
+        fields.add_row(label, str(parsed.get(key) or "-"), _source(provenance.get(key)))
     fields.add_row("skills", ", ".join(parsed.get("skills") or []) or "-")
     fields.add_row(
         "work",
@@ -98,6 +115,14 @@ def print_result(console: Console, record: dict[str, Any]) -> None:
     console.print(
         Panel(Group(fields, Text(""), score), title=title, subtitle=record["application_id"])
     )
+
+
+def _source(provenance: dict[str, Any] | None) -> str:
+    """Where a field was read: "p1 ocr 0.87"; "-" when it was not."""
+    if not provenance:
+        return ""
+    page = f"p{provenance['page']}" if provenance.get("page") else "p?"
+    return f"[dim]{page} {provenance['method']} {provenance['confidence']:.2f}[/]"
 
 
 def state_summary(state: ApplicationState) -> dict[str, Any]:
@@ -135,13 +160,22 @@ def _short(payload: dict[str, Any]) -> dict[str, Any]:
 def print_history(console: Console, steps: list[tuple[EventEnvelope, ApplicationState]]) -> None:
     table = Table(title=f"application {steps[0][0].application_id}")
     for column in ("v", "event", "at (UTC)", "status", "next", "attempts", "note"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for event, state in steps:
         note = state.last_error or (
             f"{state.failure_reason}: {state.failure_detail}" if state.failure_reason else ""
         )
         if state.score and event.type == "application.scored":
             note = f"score {state.score.total:.1f}"
+        if state.resume and event.type == "application.parsed":
+            name = state.resume.provenance.get("name")
+            where = f" (p{name.page or '?'} {name.method} {name.confidence:.2f})" if name else ""
+            note = f"{state.resume.name or 'no name'}{where}; {len(state.resume.work)} jobs"
+        if event.type == "application.retried":
+            reason = getattr(event.payload, "reason", "")
+            note = f"retried by {getattr(event.payload, 'requested_by', 'operator')}" + (
+                f": {reason}" if reason else ""
+            )
         table.add_row(
             str(event.version),
             event.type,
@@ -150,5 +184,38 @@ def print_history(console: Console, steps: list[tuple[EventEnvelope, Application
             state.next_stage.value if state.next_stage else "-",
             str(state.attempts),
             note,
+        )
+    console.print(table)
+
+
+def print_ranking(console: Console, job_title: str, records: list[dict[str, Any]]) -> None:
+    """Applications best first, each with the parts of its score."""
+    table = Table(title=f"ranking for {job_title}")
+    for column in (
+        "#",
+        "file",
+        "score",
+        "similarity",
+        "skills",
+        "experience",
+        "matched",
+        "missing",
+    ):
+        table.add_column(column, overflow="fold")
+    for place, record in enumerate(records, start=1):
+        breakdown = record.get("score_breakdown")
+        if breakdown is None:
+            reason = record.get("failure_reason") or record["status"]
+            table.add_row(str(place), record["file"], "-", "", "", "", "", reason)
+            continue
+        table.add_row(
+            str(place),
+            record["file"],
+            f"{breakdown['total']:.1f}",
+            f"{breakdown['similarity']:.2f}",
+            f"{breakdown['skill_coverage']:.0%}",
+            f"{breakdown['years_experience']:g}/{breakdown['required_years']:g} y",
+            ", ".join(breakdown["matched_skills"]) or "-",
+            ", ".join(breakdown["missing_skills"]) or "-",
         )
     console.print(table)

@@ -10,7 +10,7 @@ from sqlalchemy import literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resumeflow.database.tables import job_posts
-from resumeflow.domain.jobs import JobPost
+from resumeflow.domain.jobs import JobPost, SkillRequirement
 
 __all__ = ["InMemoryJobPostRepository", "SqlJobPostRepository"]
 
@@ -25,7 +25,7 @@ class SqlJobPostRepository:
             "id": job.id,
             "title": job.title,
             "description": job.description,
-            "required_skills": list(job.required_skills),
+            "required_skills": _encode_requirements(job),
             "min_years_experience": job.min_years_experience,
         }
         async with self._engine.begin() as conn:
@@ -75,15 +75,32 @@ class SqlJobPostRepository:
 
 
 def _job(row: Any) -> JobPost:
+    requirements = tuple(_decode_requirement(item) for item in row["required_skills"])
     return JobPost(
         id=row["id"],
         title=row["title"],
         description=row["description"],
-        required_skills=tuple(row["required_skills"]),
+        required_skills=tuple(dict.fromkeys(r.label for r in requirements if r.weight == 1)),
+        skill_requirements=requirements,
         min_years_experience=row["min_years_experience"],
         created_at=_utc(row["created_at"]),
         closed_at=_utc(row["closed_at"]),
     )
+
+
+def _encode_requirements(job: JobPost) -> list[Any]:
+    """The ``required_skills`` column: a plain name for a single required skill (as rows
+    written before requirements had options and weights), an object otherwise."""
+    return [
+        r.label if r.accepts == (r.label,) and r.weight == 1 else r.model_dump(mode="json")
+        for r in job.skill_requirements
+    ]
+
+
+def _decode_requirement(item: Any) -> SkillRequirement:
+    if isinstance(item, str):
+        return SkillRequirement.single(item)
+    return SkillRequirement.model_validate(item)
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -27,6 +27,7 @@ from resumeflow.domain.events import (
     EventEnvelope,
     EventPayload,
     FileStored,
+    PageSummary,
     ResumeEmbedded,
     ResumeParsed,
     Stage,
@@ -111,6 +112,7 @@ class ApplicationState(BaseModel):
     text: str | None = None
     page_count: int | None = None
     ocr_pages: int | None = None
+    pages: tuple[PageSummary, ...] = ()
     resume: ParsedResume | None = None
     parser: str | None = None
     embedding: tuple[float, ...] | None = None
@@ -259,6 +261,7 @@ def _facts(payload: EventPayload) -> dict[str, object]:
             "text": payload.text,
             "page_count": len(payload.pages),
             "ocr_pages": sum(1 for p in payload.pages if p.source == "ocr"),
+            "pages": payload.pages,
         }
     if isinstance(payload, ResumeParsed):
         return {"resume": payload.resume, "parser": payload.parser}

@@ -88,6 +88,8 @@ class PageText(BaseModel):
     number: int
     text: str
     source: TextSource
+    confidence: float | None = None
+    """OCR pages: the engine's mean word confidence in 0..1; None for a text layer."""
 
 
 class ExtractedText(BaseModel):

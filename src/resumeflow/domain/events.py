@@ -99,6 +99,8 @@ class PageSummary(BaseModel):
     number: int
     source: TextSource
     chars: int
+    confidence: float | None = None
+    """OCR pages: the engine's mean word confidence (0..1); None for a text layer."""
 
 
 class TextExtracted(EventPayload):

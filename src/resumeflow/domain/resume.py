@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["EducationEntry", "Link", "ParsedResume", "WorkEntry", "iso_partial_date"]
+__all__ = [
+    "EducationEntry",
+    "FieldProvenance",
+    "Link",
+    "ParsedResume",
+    "WorkEntry",
+    "iso_partial_date",
+]
 
 _ISO_PARTIAL = re.compile(r"^[1-2][0-9]{3}(-[0-1][0-9](-[0-3][0-9])?)?$")
 
@@ -47,8 +54,23 @@ class EducationEntry(BaseModel):
     end: str | None = None
 
 
+class FieldProvenance(BaseModel):
+    """Where a parsed value was read: its page (None when no page shows it as written), how
+    that page's text was obtained, and how far to trust it (0..1)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    page: int | None
+    method: Literal["text", "ocr"]
+    confidence: float = Field(ge=0, le=1)
+
+
 class ParsedResume(BaseModel):
-    """A resume as structured data. Every field is optional: parsers fill what they find."""
+    """A resume as structured data. Every field is optional: parsers fill what they find.
+
+    ``provenance`` maps a field ("name", "skills[2]", "work[0]"...) to where it was read; it is
+    filled by the pipeline after parsing, and empty in resumes parsed before it existed.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -61,6 +83,7 @@ class ParsedResume(BaseModel):
     skills: tuple[str, ...] = ()
     work: tuple[WorkEntry, ...] = ()
     education: tuple[EducationEntry, ...] = ()
+    provenance: dict[str, FieldProvenance] = Field(default_factory=dict)
 
     def to_json_resume(self) -> dict[str, Any]:
         """Render as a JSON Resume document; absent values are left out, never emitted as null."""

@@ -2,8 +2,12 @@
 
 score = 100 * (w_sim * similarity + w_skills * coverage + w_exp * experience), each part in [0, 1]:
 - similarity: cosine of the resume's and the job post's embeddings, clipped at 0;
-- coverage: the share of the job's required skills found in the resume (skills list or text);
-- experience: years of work found (overlaps merged) over the years the job asks for, capped at 1.
+- coverage: the weighted share of the job's skill requirements the resume meets (skills list or
+  text); a requirement is met by any skill it accepts (its options and their families), and a
+  nice-to-have weighs less than a requirement;
+- experience: the years of *relevant* work (entries that name a skill the job asks for, or a
+  word of its title; overlaps merged) over the years the job asks for, capped at 1. A post that
+  asks for no years gives no experience points to anyone: the other two parts share its weight.
 """
 
 from __future__ import annotations
@@ -18,15 +22,30 @@ from pydantic import BaseModel, ConfigDict
 from resumeflow.domain.jobs import JobPost
 from resumeflow.domain.resume import ParsedResume, WorkEntry
 
-__all__ = ["ScoreBreakdown", "ScoreWeights", "cosine", "score_application", "years_of_experience"]
+__all__ = [
+    "ScoreBreakdown",
+    "ScoreWeights",
+    "cosine",
+    "relevant_work",
+    "score_application",
+    "years_of_experience",
+]
+
+# Words of a job title that say nothing about the field ("Senior Backend Engineer" -> backend).
+_GENERIC = """
+senior junior lead principal staff head chief associate assistant intern engineer developer
+manager specialist consultant analyst officer director of and the a an i ii iii iv sr jr
+years year experience
+"""
+_GENERIC_TITLE_WORDS = frozenset(_GENERIC.split())
 
 
 class ScoreWeights(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    similarity: float = 0.40
-    skills: float = 0.45
-    experience: float = 0.15
+    similarity: float = 0.30
+    skills: float = 0.50
+    experience: float = 0.20
 
 
 class ScoreBreakdown(BaseModel):
@@ -41,6 +60,7 @@ class ScoreBreakdown(BaseModel):
     matched_skills: tuple[str, ...]
     missing_skills: tuple[str, ...]
     years_experience: float
+    """Years of relevant work (see ``relevant_work``)."""
     required_years: float
     weights: ScoreWeights
 
@@ -93,6 +113,25 @@ def years_of_experience(work: Sequence[WorkEntry], as_of: date) -> float:
     return round(months / 12, 2)
 
 
+def _title_words(text: str) -> set[str]:
+    words = set(re.findall(r"[a-z][a-z+#.]*", text.casefold()))
+    return {w for w in words if w not in _GENERIC_TITLE_WORDS and len(w) > 1}
+
+
+def relevant_work(resume: ParsedResume, job: JobPost) -> tuple[WorkEntry, ...]:
+    """The work entries that bear on ``job``: they name a skill it requires (nice-to-haves and
+    soft skills do not count), or share a distinctive word with its title ("backend", "java")."""
+    accepted = {_normalize(s) for r in job.skill_requirements if r.weight == 1 for s in r.accepts}
+    title_words = _title_words(job.title)
+    kept = []
+    for entry in resume.work:
+        text = _normalize(" ".join(filter(None, (entry.title, entry.summary))))
+        named = any(_mentions(text, skill) for skill in accepted)
+        if named or title_words & _title_words(entry.title or ""):
+            kept.append(entry)
+    return tuple(kept)
+
+
 def score_application(
     *,
     resume: ParsedResume,
@@ -109,17 +148,22 @@ def score_application(
     haystack = _normalize(resume_text)
     matched: list[str] = []
     missing: list[str] = []
-    for skill in job.required_skills:
-        key = _normalize(skill)
-        (matched if key in known or _mentions(haystack, key) else missing).append(skill)
-    coverage = len(matched) / len(job.required_skills) if job.required_skills else 1.0
-    years = years_of_experience(resume.work, as_of)
-    experience = min(1.0, years / job.min_years_experience) if job.min_years_experience > 0 else 1.0
-    total = 100 * (
-        weights.similarity * similarity
-        + weights.skills * coverage
-        + weights.experience * experience
-    )
+    met = total_weight = 0.0
+    for requirement in job.skill_requirements:
+        keys = [_normalize(skill) for skill in requirement.accepts]
+        hit = any(key in known or _mentions(haystack, key) for key in keys)
+        (matched if hit else missing).append(requirement.label)
+        met += requirement.weight if hit else 0.0
+        total_weight += requirement.weight
+    coverage = met / total_weight if total_weight else 0.0
+    years = years_of_experience(relevant_work(resume, job), as_of)
+    asked = job.min_years_experience
+    experience = min(1.0, years / asked) if asked > 0 else 0.0
+    parts = weights.similarity * similarity + weights.skills * coverage
+    if asked > 0:
+        total = 100 * (parts + weights.experience * experience)
+    else:
+        total = 100 * parts / (weights.similarity + weights.skills)
     return ScoreBreakdown(
         total=round(total, 2),
         similarity=round(similarity, 4),
@@ -128,6 +172,6 @@ def score_application(
         matched_skills=tuple(matched),
         missing_skills=tuple(missing),
         years_experience=years,
-        required_years=job.min_years_experience,
+        required_years=asked,
         weights=weights,
     )

@@ -29,6 +29,7 @@ from resumeflow.domain.events import (
     TextExtracted,
 )
 from resumeflow.domain.ports import BlobNotFound, DocumentRef
+from resumeflow.domain.provenance import attribute, split_pages
 from resumeflow.domain.scoring import score_application
 from resumeflow.pipeline.services import Services
 
@@ -117,14 +118,18 @@ async def _perform(services: Services, state: ApplicationState, stage: Stage) ->
                 "no_text", "no text found in the document, even by OCR", retryable=False
             )
         pages = tuple(
-            PageSummary(number=p.number, source=p.source, chars=len(p.text))
+            PageSummary(
+                number=p.number, source=p.source, chars=len(p.text), confidence=p.confidence
+            )
             for p in extracted.pages
         )
         return TextExtracted(text=extracted.text, pages=pages, extractor=extracted.extractor)
     if stage is Stage.PARSE:
         assert state.text is not None
+        resume = await services.parser.parse(state.text)
         return ResumeParsed(
-            resume=await services.parser.parse(state.text), parser=services.parser.name
+            resume=attribute(resume, split_pages(state.text, state.pages)),
+            parser=services.parser.name,
         )
     if stage is Stage.EMBED:
         assert state.resume is not None and state.text is not None
@@ -139,7 +144,7 @@ async def _perform(services: Services, state: ApplicationState, stage: Stage) ->
         job = await services.job_posts.get(state.job_post_id)
         if job is None:
             raise StageError("job_post_missing", f"job post {state.job_post_id}", retryable=False)
-        [job_vector] = await services.embedder.embed([f"{job.title}\n{job.description}"])
+        [job_vector] = await services.embedder.embed([job.embedding_text()])
         breakdown = score_application(
             resume=state.resume,
             resume_text=state.text,

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from uuid import UUID
-
 from dataclasses import dataclass
-from uuid import uuid5
+from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from resumeflow.domain.documents import DocumentFormat, sniff_format
 from resumeflow.domain.application import ApplicationState, fold
+from resumeflow.domain.documents import DocumentFormat, sniff_format
 from resumeflow.domain.errors import (
     ConcurrencyConflict,
     IdempotencyConflict,
@@ -38,6 +36,10 @@ _KEYS = UUID("0193c5a2-6f1e-7b40-9a51-3c8e2f7d1b64")
 """Namespace of the ids derived from idempotency keys (uuid5)."""
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Names that promise a binary document: such a file that holds plain text is junk renamed.
+_BINARY_SUFFIXES = frozenset(
+    [".pdf", ".docx", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".gif", ".bmp", ".webp"]
+)
 
 
 class SubmitApplication(BaseModel):
@@ -136,11 +138,18 @@ def _check(services: Services, command: SubmitApplication) -> None:
 
 
 def _format(command: SubmitApplication) -> DocumentFormat:
+    """The format sniffed from the bytes (the name is data only); junk renamed is refused."""
     fmt = sniff_format(command.data)
     if fmt is None:
         raise UploadRejected(
             "unsupported_format",
             "the file is not a PDF, DOCX, Word XML, PNG, JPEG, TIFF or UTF-8 text document",
+        )
+    name = command.filename
+    suffix = "." + name.rsplit(".", 1)[-1].casefold() if "." in name else ""
+    if fmt is DocumentFormat.TEXT and suffix in _BINARY_SUFFIXES:
+        raise UploadRejected(
+            "format_mismatch", f"the file is named {suffix} but holds plain text, not a document"
         )
     return fmt
 

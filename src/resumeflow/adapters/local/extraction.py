@@ -25,11 +25,11 @@ import defusedxml.ElementTree as SafeET
 import docx
 import pypdf
 import pypdfium2 as pdfium
-import pytesseract
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.part import XmlPart
 from PIL import Image, ImageOps, ImageSequence
 
+from resumeflow.adapters.local.ocr import OcrOptions, OcrPage, ocr_page
 from resumeflow.domain.documents import DocumentFormat, ExtractedText, PageText, TextSource
 from resumeflow.domain.errors import StageError
 from resumeflow.domain.ports import BlobStore, DocumentRef
@@ -75,23 +75,9 @@ def _unreadable(detail: str, exc: BaseException) -> StageError:
     return StageError("unreadable", f"{detail}: {type(exc).__name__}: {exc}", retryable=False)
 
 
-def _ocr(image: Image.Image, language: str) -> str:
-    try:
-        return _tidy(str(pytesseract.image_to_string(image, lang=language)))
-    except pytesseract.TesseractNotFoundError as exc:
-        raise StageError(
-            "ocr_unavailable",
-            "tesseract is not installed or not on PATH; install it: apt-get install tesseract-ocr",
-            retryable=False,
-        ) from exc
-    except pytesseract.TesseractError as exc:
-        if "Failed loading language" in str(exc.message):
-            packages = " ".join(
-                f"tesseract-ocr-{code.replace('_', '-')}" for code in language.split("+")
-            )
-            detail = f"no tesseract data for {language!r}; install it: apt-get install {packages}"
-            raise StageError("ocr_unavailable", detail, retryable=False) from exc
-        raise StageError("unreadable", f"tesseract failed: {exc.message}", retryable=False) from exc
+def _ocr(image: Image.Image, language: str, options: OcrOptions) -> OcrPage:
+    page = ocr_page(image, language, options)
+    return OcrPage(text=_tidy(page.text), confidence=page.confidence)
 
 
 class _PdfRenderer:
@@ -132,7 +118,7 @@ class _PdfRenderer:
                 self._document = None
 
 
-def _pdf_pages(data: bytes, language: str, dpi: int) -> list[PageText]:
+def _pdf_pages(data: bytes, language: str, dpi: int, options: OcrOptions) -> list[PageText]:
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted and reader.decrypt("") == pypdf.PasswordType.NOT_DECRYPTED:
@@ -156,9 +142,16 @@ def _pdf_pages(data: bytes, language: str, dpi: int) -> list[PageText]:
             if _usable_chars(layer) >= MIN_PAGE_CHARS:
                 pages.append(PageText(number=number, text=layer, source=TextSource.TEXT_LAYER))
                 continue
-            ocr_text = _ocr(renderer.render(number), language)
-            if _usable_chars(ocr_text) > _usable_chars(layer):
-                pages.append(PageText(number=number, text=ocr_text, source=TextSource.OCR))
+            ocr = _ocr(renderer.render(number), language, options)
+            if _usable_chars(ocr.text) > _usable_chars(layer):
+                pages.append(
+                    PageText(
+                        number=number,
+                        text=ocr.text,
+                        source=TextSource.OCR,
+                        confidence=ocr.confidence,
+                    )
+                )
             else:
                 pages.append(PageText(number=number, text=layer, source=TextSource.TEXT_LAYER))
     finally:
@@ -177,7 +170,7 @@ def _prepare_for_ocr(frame: Image.Image) -> Image.Image:
     return image.convert("L")
 
 
-def _image_pages(data: bytes, language: str) -> list[PageText]:
+def _image_pages(data: bytes, language: str, options: OcrOptions) -> list[PageText]:
     try:
         image = Image.open(io.BytesIO(data))
     except Exception as exc:
@@ -190,8 +183,12 @@ def _image_pages(data: bytes, language: str) -> list[PageText]:
                 prepared = _prepare_for_ocr(frame)
             except Exception as exc:
                 raise _unreadable(f"Pillow cannot decode frame {number}", exc) from exc
-            text = _ocr(prepared, language)
-            pages.append(PageText(number=number, text=text, source=TextSource.OCR))
+            ocr = _ocr(prepared, language, options)
+            pages.append(
+                PageText(
+                    number=number, text=ocr.text, source=TextSource.OCR, confidence=ocr.confidence
+                )
+            )
     return pages
 
 
@@ -282,7 +279,12 @@ _ONE_PAGE_READERS = {
 
 
 def extract_document(
-    data: bytes, fmt: DocumentFormat, *, ocr_language: str = "eng", ocr_dpi: int = 300
+    data: bytes,
+    fmt: DocumentFormat,
+    *,
+    ocr_language: str = "eng",
+    ocr_dpi: int = 300,
+    ocr_options: OcrOptions | None = None,
 ) -> ExtractedText:
     """The text of ``data`` page by page; CPU-bound and blocking, so async callers use a thread.
 
@@ -290,9 +292,9 @@ def extract_document(
     ``unreadable``, ``no_text``, ``ocr_unavailable`` or ``unsupported_format``.
     """
     if fmt is DocumentFormat.PDF:
-        pages = _pdf_pages(data, ocr_language, ocr_dpi)
+        pages = _pdf_pages(data, ocr_language, ocr_dpi, ocr_options or OcrOptions())
     elif fmt.is_image:
-        pages = _image_pages(data, ocr_language)
+        pages = _image_pages(data, ocr_language, ocr_options or OcrOptions())
     elif fmt in _ONE_PAGE_READERS:
         text = _ONE_PAGE_READERS[fmt](data)
         pages = [PageText(number=1, text=text, source=TextSource.TEXT_LAYER)]

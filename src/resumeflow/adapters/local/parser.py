@@ -28,6 +28,8 @@ from resumeflow.domain.resume import Link, ParsedResume
 
 __all__ = ["LocalResumeParser", "parse_resume_text"]
 
+# OCR may read "alfred.pennyworth@" as "alfred. pennyworth@"
+_SPACED_EMAIL = re.compile(r"(?<=\w)\. ([A-Za-z0-9._%+-]+@)")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}")
 _PHONE = re.compile(
     r"(?<![\d/.+-])(?:\+ ?\d{1,3}[ -]*)?(?:\(\d{1,5}\)[ -]*)?\d[\d -]{5,16}\d(?![\d]|[ -]\d)"
@@ -79,7 +81,7 @@ class LocalResumeParser:
 
 def parse_resume_text(text: str) -> ParsedResume:
     """Structured fields found in a resume's text; a field the rules cannot find stays empty."""
-    lines = clean_lines(text)
+    lines = [_SPACED_EMAIL.sub(r".\1", line) for line in _without_cover_letter(clean_lines(text))]
     header, sections = split_sections(lines)
     contact = header[:12] + sections.get(Section.CONTACT, [])
     email = _first(_EMAIL, contact) or _first(_EMAIL, lines)
@@ -87,13 +89,37 @@ def parse_resume_text(text: str) -> ParsedResume:
         name=_name(header[:10], lines, email),
         email=email,
         phone=_phone(contact) or _phone(lines),
-        location=_location(contact),
+        location=_location(contact) or _location_before_email(contact, email),
         links=_links(contact, lines),
         summary=join_paragraph(sections.get(Section.SUMMARY, [])),
         skills=_skills(sections.get(Section.SKILLS, []), "\n".join(lines)),
-        work=parse_work(sections.get(Section.EXPERIENCE, [])),
+        # a student's involvement and volunteering are the work history when there is no other
+        work=parse_work(sections.get(Section.EXPERIENCE) or sections.get(Section.INVOLVEMENT, [])),
         education=parse_education(sections.get(Section.EDUCATION, [])),
     )
+
+
+_SALUTATION = re.compile(r"(?i)^(?:dear\b.{0,60}|to whom it may concern\W*)$")
+_CLOSING = re.compile(
+    r"(?i)^(?:sincerely|yours (?:faithfully|sincerely|truly)|(?:best|kind|warm) regards)\W*$"
+)
+
+
+def _without_cover_letter(lines: list[str]) -> list[str]:
+    """The resume without a cover letter printed after it (moderncv's last page).
+
+    A letter is a salutation with a closing after it; it starts at its own letterhead, the
+    name line repeated above the salutation, or else at the salutation itself.
+    """
+    for at, line in enumerate(lines):
+        if at < 8 or not _SALUTATION.match(line):
+            continue
+        if not any(_CLOSING.match(later) for later in lines[at + 1 :]):
+            continue
+        first = lines[0]
+        letterhead = [i for i in range(max(0, at - 25), at) if lines[i] == first]
+        return lines[: letterhead[-1] if letterhead else at]
+    return lines
 
 
 # --- contact -----------------------------------------------------------------------------------
@@ -108,7 +134,7 @@ def _first(pattern: re.Pattern[str], lines: Iterable[str]) -> str | None:
 
 def _name_like(line: str) -> str | None:
     """The line (up to a separator) when it reads as a person's name, in title case if shouted."""
-    parts = re.split(r"\s+[|\u2013\u2014\u2022\u00b7-]\s+|,", line)
+    parts = re.split(r"\s+[|\u2013\u2014\u2022\u00b7-]\s+|,", _before_contact(line))
     if any(is_location_part(part) for part in parts[1:]):
         return None  # "Silicon Valley, CA"
     words = parts[0].split()
@@ -124,6 +150,13 @@ def _name_like(line: str) -> str | None:
     if name.isupper():
         return re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), name.lower())
     return name
+
+
+def _before_contact(line: str) -> str:
+    """A header line up to where contact details start: a scan reads the name and the phone
+    number beside it as one line ("Alfred Pennyworth 0 (123) 456-7890")."""
+    match = re.search(r"\s(?:\S\s)?(?=[(+\d]|\S+@)", line)
+    return line[: match.start()] if match and match.start() > 0 else line
 
 
 def _name(top: list[str], lines: list[str], email: str | None) -> str | None:
@@ -166,6 +199,22 @@ def _location(lines: Iterable[str]) -> str | None:
     return None
 
 
+def _location_before_email(lines: Iterable[str], email: str | None) -> str | None:
+    """A contact line's leading words before the e-mail ("Your Location  youremail@..."),
+    when they read as a place: a few capitalized words, no digits, no separators inside."""
+    for line in lines:
+        if not email or email not in line:
+            continue
+        words = line[: line.index(email)].split()
+        while words and (len(words[0]) <= 2 or not words[0][0].isalpha()):
+            words = words[1:]  # icons read as letters: "9 Your Location &"
+        while words and not words[-1][-1].isalnum():
+            words = words[:-1]
+        if 1 <= len(words) <= 4 and all(w[0].isupper() and w.isalpha() for w in words):
+            return " ".join(words)
+    return None
+
+
 def _links(contact: list[str], lines: list[str]) -> tuple[Link, ...]:
     """Any URL or domain near the top; profile links (LinkedIn, GitHub...) anywhere."""
     found: dict[str, Link] = {}
@@ -194,6 +243,22 @@ _FILLER = re.compile(
 )
 
 
+def _tags(chunk: str) -> list[str]:
+    """Tags set side by side with no separator, told apart by their case: "Hard-working Eye
+    for detail" is two tags, "Motivator & Leader" and "Statistical Analysis" are one each."""
+    pieces: list[list[str]] = []
+    for word in chunk.split():
+        current = pieces[-1] if pieces else []
+        lowered = any(re.search(r"(?:^|-)[a-z]", part) for part in current)
+        if current and word[:1].isupper() and lowered and current[-1] not in {"&", "and"}:
+            pieces.append([word])
+        elif current:
+            current.append(word)
+        else:
+            pieces.append([word])
+    return [" ".join(piece) for piece in pieces]
+
+
 def _skills(section: list[str], text: str) -> tuple[str, ...]:
     """The Skills section's items (known skills by their canonical name, other short items as
     written), then every known skill mentioned anywhere."""
@@ -209,11 +274,13 @@ def _skills(section: list[str], text: str) -> tuple[str, ...]:
         for chunk in re.split(r"[,;|\u2022\u00b7]|\s+and\s+", row):
             chunk = _FILLER.sub("", _LABEL.sub("", chunk.strip())).rstrip(" .:-").lstrip(" :-")
             known = find_skills(chunk)
-            words = chunk.split()
             if known:
                 items.extend(known)
-            elif chunk[:1].isupper() and len(chunk) <= 40 and len(words) <= 4:
-                items += [] if any(map(str.isdigit, words)) else [chunk]  # not "category 4 XXX"
+                continue
+            for tag in _tags(chunk):
+                words = tag.split()
+                if tag[:1].isupper() and len(tag) <= 40 and len(words) <= 4:
+                    items += [] if any(map(str.isdigit, words)) else [tag]  # not "category 4 XXX"
     unique: dict[str, str] = {}
     for item in [*items, *find_skills(text)]:
         unique.setdefault(item.casefold(), item)

@@ -19,6 +19,8 @@ __all__ = [
     "clean_lines",
     "find_range",
     "find_single_date",
+    "find_trailing_dates",
+    "heading_of",
     "is_location_part",
     "is_region",
     "join_wrapped",
@@ -35,9 +37,15 @@ _HYPHENS = re.compile(r"[\u2010\u2011\u2012\u2212]")
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200d\u2060\ufeff]")
 _LETTER_SPACED_WORD = re.compile(r"(?:\w ){2,}\w")
 _FOOTER = re.compile(r"(?i)^(?:\d{1,3}(?:\s*/\s*\d{1,3})?|(?:.{0,60} - )?page \d+(?: of \d+)?)$")
+# Font Awesome icons without a ToUnicode map come out as their names ("/linkedin-in",
+# "\u2642\u00b6ap-\u00b6arker-alt"); those words are no text of the resume.
+_ICON_WORD = re.compile(r"(?<!\S)(?:/[a-z\u2322][a-z\u2322-]*|\S*[\u2642\u00b6]\S*)(?!\S)")
+# pdfTeX's fake bold prints a CJK glyph three times over: "\u804c\u804c\u804c\u4f4d\u4f4d\u4f4d"
+_CJK_TRIPLED = re.compile(r"(?:([\u3400-\u9fff])\1\1)+")
 BULLET = re.compile(
-    r"^[\u2022\u00b7\u2023\u2043\u25aa\u25cf\u25e6\u25a0\u25a1\u27a2\u25ba\u2713\u2714"
+    r"^(?:[\u2022\u00b7\u2023\u2043\u25aa\u25cf\u25e6\u25a0\u25a1\u27a2\u25ba\u2713\u2714"
     r"*{\ue000-\uf8ff-]\s*"  # "{" is how moderncv's bullets come out of pdfTeX
+    r"|[+\u00ab\u00bb\u00a2]\s+)"  # and how OCR reads a bullet: "+", "\u00ab", "\u00a2"
 )
 
 
@@ -57,6 +65,7 @@ def clean_lines(text: str) -> list[str]:
     text = _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", " "))
     text = _HYPHENS.sub("-", _SPACES.sub(" ", text))
     lines = []
+    text = _CJK_TRIPLED.sub(lambda m: m.group(0)[::3], _ICON_WORD.sub(" ", text))
     for raw in text.split("\n"):
         line = re.sub(r" {2,}", " ", _unspace(raw)).strip()
         line = re.sub(r"(?<=\w)-{2,}(?=[^\W\d_])", "-", line)  # "on-\u00ad\u2010campus"
@@ -66,11 +75,21 @@ def clean_lines(text: str) -> list[str]:
 
 
 def join_wrapped(lines: list[str]) -> list[str]:
-    """Rejoin what a layout split: a lone or leading comma, a date range cut after its dash,
-    and a line ending in a comma or a dangling preposition (never onto a bullet or a date)."""
+    """Rejoin what a layout split: a lone or leading comma, a date range cut after its dash
+    (also when the rest of the entry follows the dash on the same line), and a line ending in
+    a comma or a dangling preposition (never onto a bullet or a date)."""
     out: list[str] = []
     for line in lines:
         last = out[-1] if out else ""
+        cut_start = _CUT_START.match(last)
+        continues = re.match(rf"({_NOW}|{_DATE})\s*", line, re.IGNORECASE)
+        if cut_start and continues:
+            # a date column read line by line: "2017 - Product Manager" over "Present Leading..."
+            head, rest = cut_start.group(1), cut_start.group(2)
+            out[-1] = f"{head} {continues.group(1)} {rest}"
+            if line[continues.end() :].strip():
+                out.append(line[continues.end() :].strip())
+            continue
         dangling = last.endswith(",") or re.search(r"\s(?:in|of|and|for)$", last) is not None
         cut_range = re.search(rf"{_DATE}\s*(?:-+|\u2013|\u2014|to)$", last, re.IGNORECASE)
         starts_date = re.match(_DATE, line, re.IGNORECASE) is not None
@@ -93,6 +112,7 @@ class Section(StrEnum):
     SKILLS = "skills"
     EXPERIENCE = "experience"
     EDUCATION = "education"
+    INVOLVEMENT = "involvement"
     CONTACT = "contact"
     OTHER = "other"
 
@@ -113,28 +133,37 @@ _HEADINGS = {
         "skills;technical skills;computer skills;key skills;core skills;skills & tools;skills and "
         "tools;skill set;skillset;core competencies;competencies;areas of expertise;expertise;"
         "technologies;tools;tech stack;technical proficiencies;strengths;skills & abilities;"
-        "skills and abilities;it skills;programming languages",
+        "skills and abilities;it skills;programming languages;\u8ba1\u7b97\u673a\u6280\u80fd;"
+        "\u6280\u80fd",
     ),
     **_names(
         Section.EXPERIENCE,
         "experience;work experience;professional experience;relevant experience;employment;"
         "employment history;work history;career history;professional background;work;"
-        "experiences;industry experience",
+        "experiences;industry experience;\u5de5\u4f5c\u80cc\u666f;\u5de5\u4f5c\u7ecf\u5386;"
+        "\u5de5\u4f5c\u7ecf\u9a8c",
     ),
     **_names(
         Section.EDUCATION,
         "education;academic background;education and training;education & training;academics;"
-        "academic history;education & certifications;education and certifications",
+        "academic history;education & certifications;education and certifications;"
+        "\u6559\u80b2\u80cc\u666f;\u6559\u80b2\u7ecf\u5386",
+    ),
+    **_names(
+        Section.INVOLVEMENT,
+        "volunteering;volunteer experience;volunteer work;activities;"
+        "extracurricular activities;involvement;campus involvement;on campus involvement;"
+        "leadership experience;leadership and activities;leadership & activities",
     ),
     **_names(
         Section.OTHER,
         "projects;personal projects;side projects;selected projects;certifications;certificates;"
         "certification;licenses;licenses & certifications;languages;interests;hobbies;awards;"
         "honors;honors/awards;honors & awards;achievements;accomplishments;publications;"
-        "references;referees;volunteer;volunteering;volunteer experience;volunteer work;"
-        "activities;extracurricular activities;affiliations;memberships;courses;coursework;"
-        "relevant coursework;training;additional information;miscellaneous;conferences;"
-        "presentations;patents;research;teaching;service",
+        "references;referees;affiliations;memberships;courses;coursework;"
+        "relevant coursework;training;additional information;conferences;"
+        "presentations;patents;research;teaching;service;\u8bed\u8a00\u6280\u80fd;"
+        "\u4e2a\u4eba\u5174\u8da3;\u6bd5\u4e1a\u8bba\u6587;\u9879\u76ee\u7ecf\u5386",
     ),
     **_names(
         Section.CONTACT,
@@ -147,6 +176,21 @@ _HEADINGS = {
 def _heading_key(line: str) -> str:
     line = re.sub(r"(?:\s*\.){3,}\s*$", "", line)  # dotted leaders: "Vocational. . . ."
     return re.sub(r"\s+", " ", line.strip().rstrip(":").strip()).casefold()
+
+
+def heading_of(line: str) -> Section | None:
+    """The section ``line`` heads, if it is a heading. A scan may put a word or two of junk
+    before it, read from the bar or icon beside it ("\" | Experience", "2 t Skills")."""
+    words = _heading_key(line).split()
+    while len(words) > 1 and not re.search(r"\w", words[-1].strip("_")):
+        words = words[:-1]  # the rule beside it: "Education _"
+    kind = _HEADINGS.get(" ".join(words))
+    for _ in range(2):
+        if kind is not None or len(words) < 2 or len(words[0]) > 2:
+            break
+        words = words[1:]
+        kind = _HEADINGS.get(" ".join(words))
+    return kind
 
 
 def _is_caps_heading(line: str) -> bool:
@@ -171,7 +215,7 @@ def split_sections(lines: list[str]) -> tuple[list[str], dict[Section, list[str]
     sections: dict[Section, list[str]] = {}
     current: list[str] = header
     for line in lines:
-        kind = _HEADINGS.get(_heading_key(line))
+        kind = heading_of(line)
         if kind is None and caps and sections and _is_caps_heading(line):
             kind = Section.OTHER  # only after a known heading: "JOHN DOE" above them is a name
         if kind is None:
@@ -199,12 +243,19 @@ _DATE = (
     rf"|(?<!\d){_YEAR}\s*[-/.]\s*(?:0[1-9]|1[0-2])(?![\d])"
     rf"|(?<![\d/]){_YEAR})"
 )
+# Templates print placeholders where dates go: "year--year", "Month 20XX", "\u5e74 - \u5e74".
+_PLACEHOLDER = r"(?:(?:month\s+)?(?:19|20)xx(?![a-z])|(?<![a-z])year(?![a-z])|yyyy|\u5e74)"
 _NOW = r"(?:present|current(?:ly)?|now|today|ongoing|to date|till date)(?![a-z])"
+_DASH = r"(?:-+|\u2013|\u2014|~|\bto\b|\buntil\b|\btill\b|\bthrough\b)"
 _RANGE = re.compile(
-    rf"(?P<start>{_DATE})\s*(?:-+|\u2013|\u2014|~|\bto\b|\buntil\b|\btill\b|\bthrough\b)\s*"
-    rf"(?:(?P<now>{_NOW})|(?P<end>{_DATE}))",
+    rf"(?P<start>{_DATE}|{_PLACEHOLDER})\s*{_DASH}\s*"
+    rf"(?:(?P<now>{_NOW})|(?P<end>{_DATE}|{_PLACEHOLDER}))",
     re.IGNORECASE,
 )
+_CUT_START = re.compile(
+    rf"^({_DATE}\s*(?:-+|\u2013|\u2014))\s+(?!{_DATE}|{_NOW})(\S.*)$", re.IGNORECASE
+)
+_DATE_LIST = re.compile(rf"(?:{_DATE})(?:\s*(?:,|&|and)\s*(?:{_DATE}))*\s*$", re.IGNORECASE)
 _SINGLE = re.compile(_DATE, re.IGNORECASE)
 
 
@@ -240,6 +291,16 @@ def find_range(line: str) -> DateRange | None:
         return None
     end = None if match.group("now") else parse_date(match.group("end"))
     return DateRange(parse_date(match.group("start")), end, bool(match.group("now")), match.span())
+
+
+def find_trailing_dates(line: str) -> DateRange | None:
+    """Dates closing ``line`` with no range between them: "YMCA, Pomona, CA Summer 2013, 2014"."""
+    match = _DATE_LIST.search(line)
+    if match is None:
+        return None
+    dates = list(_SINGLE.finditer(match.group(0)))
+    first, last = parse_date(dates[0].group(0)), parse_date(dates[-1].group(0))
+    return DateRange(first, last if last != first else None, False, match.span())
 
 
 def find_single_date(line: str) -> DateRange | None:

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, File, Form, Header, Query, Response, Upl
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from resumeflow.api.auth import Caller
-from resumeflow.api.deps import AnyCaller, Operator, Reader, Runtime, Submitter
+from resumeflow.api.deps import AnyCaller, Operator, Runtime, Submitter
 from resumeflow.api.problems import ProblemError
 from resumeflow.api.schemas import (
     ApplicationAccepted,
@@ -187,7 +187,11 @@ def applications_router(settings: Settings) -> APIRouter:
             job_post_id=state.job_post_id,
             created_at=state.created_at,
             repeated=accepted.repeated,
-            links={"self": location, "events": f"{location}/events", "stream": f"{location}/stream"},
+            links={
+                "self": location,
+                "events": f"{location}/events",
+                "stream": f"{location}/stream",
+            },
         )
 
     @router.get("/{application_id}", response_model=ApplicationOut)
@@ -254,9 +258,7 @@ def applications_router(settings: Settings) -> APIRouter:
         response_model=ApplicationOut,
         responses={409: {"description": "the application is not failed"}},
     )
-    async def retry(
-        runtime: Runtime, caller: Operator, application_id: UUID
-    ) -> ApplicationOut:
+    async def retry(runtime: Runtime, caller: Operator, application_id: UUID) -> ApplicationOut:
         """Retry a failed application from the stage that failed."""
         await _row(runtime, application_id, caller)
         state = await retry_application(
@@ -281,7 +283,9 @@ def applications_router(settings: Settings) -> APIRouter:
     return router
 
 
-async def _page(runtime: ApiRuntime, shape: queries.QueryShape, cursor: str | None, limit: int) -> queries.Page:
+async def _page(
+    runtime: ApiRuntime, shape: queries.QueryShape, cursor: str | None, limit: int
+) -> queries.Page:
     try:
         async with runtime.engine.connect() as conn:
             return await queries.fetch_page(conn, shape, after=cursor, limit=limit)

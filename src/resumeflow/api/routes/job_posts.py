@@ -16,7 +16,13 @@ from resumeflow.adapters.local.job_files import job_post_from_file_bytes
 from resumeflow.adapters.local.jobs import job_post_from_text
 from resumeflow.api.deps import AnyCaller, Operator, Reader, Runtime
 from resumeflow.api.problems import ProblemError
-from resumeflow.api.schemas import ApplicationPage, ApplicationSummaryOut, JobPostIn, JobPostOut, JobPostPage
+from resumeflow.api.schemas import (
+    ApplicationPage,
+    ApplicationSummaryOut,
+    JobPostIn,
+    JobPostOut,
+    JobPostPage,
+)
 from resumeflow.domain.errors import DomainError
 from resumeflow.domain.ids import new_id
 from resumeflow.domain.jobs import JobPost
@@ -158,7 +164,9 @@ def job_posts_router() -> APIRouter:
                     conn, queries.ranking(job_post_id), after=cursor, limit=limit
                 )
         except (ValueError, TypeError) as bad:
-            raise ProblemError(422, "invalid_cursor", "the cursor is not one this API gave") from bad
+            raise ProblemError(
+                422, "invalid_cursor", "the cursor is not one this API gave"
+            ) from bad
         return ApplicationPage(
             items=[ApplicationSummaryOut.model_validate(vars(i)) for i in page.items],
             next_cursor=page.next_cursor,

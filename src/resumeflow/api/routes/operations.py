@@ -59,9 +59,7 @@ def operations_router() -> APIRouter:
         response_model=DeadLetterOut,
         responses={409: {"description": "the embedded mode has no feed to redrive into"}},
     )
-    async def redrive_one(
-        runtime: Runtime, caller: Operator, dead_letter_id: int
-    ) -> DeadLetterOut:
+    async def redrive_one(runtime: Runtime, caller: Operator, dead_letter_id: int) -> DeadLetterOut:
         """Feed a dead letter's event to the projector again (once its cause is fixed)."""
         if runtime.redis is None:
             raise ProblemError(409, "no_feed", "the embedded mode projects inline: no dead letters")
