@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from resumeflow_dev.bench.api import bench_api
 from resumeflow_dev.bench.append import run_append_bench
 from resumeflow_dev.bench.common import servers
 from resumeflow_dev.bench.pipeline import Latencies, bench_pipeline
@@ -230,6 +231,24 @@ def project(
             bench_project(pg, redis, applications_count=applications, partitions=partitions,
                           rate=rate, lag_seconds=seconds, rounds=rounds)
         )  # fmt: skip
+    _report(result, as_json)
+
+
+@bench_app.command()
+def api(
+    postgres_url: BenchPostgres = None,
+    redis_url: BenchRedis = None,
+    rows: Annotated[int, typer.Option(help="applications in the table")] = 1_000_000,
+    requests: Annotated[int, typer.Option(help="requests per query shape")] = 100,
+    clients: Annotated[int, typer.Option(help="concurrent submitting clients")] = 200,
+    seconds: Annotated[float, typer.Option(help="length of each submit run")] = 10.0,
+    as_json: AsJson = False,
+) -> None:
+    """`resumeflow api` (distributed): query p50/p95 through HTTP; submits/s and their p95."""
+    with servers(postgres_url, redis_url, durable=True) as (pg, redis):
+        result = asyncio.run(
+            bench_api(pg, redis, rows=rows, requests=requests, clients=clients, seconds=seconds)
+        )
     _report(result, as_json)
 
 

@@ -41,6 +41,8 @@ class SeedPlan:
     rows: int
     job_posts: int = 1000
     seed: int = 7
+    statuses: tuple[tuple[str, float], ...] = _STATUSES
+    """(status, weight): the mix of states the rows are in."""
 
     def job_post_id(self, n: int) -> UUID:
         return UUID(int=(0x7 << 76) | (n + 1))
@@ -51,7 +53,7 @@ class SeedPlan:
 
 def _rows(plan: SeedPlan, start: int, count: int) -> Iterator[tuple[object, ...]]:
     rng = random.Random(plan.seed * 1_000_003 + start)
-    names, weights = zip(*_STATUSES, strict=True)
+    names, weights = zip(*plan.statuses, strict=True)
     statuses = rng.choices(names, weights, k=count)
     year = 365 * 24 * 3600
     for offset in range(count):

@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         summary="Job applications through an event-sourced pipeline.",
         lifespan=lifespan,
+        responses=problems.PROBLEMS,
     )
     problems.install(app)
     app.include_router(operations_router())

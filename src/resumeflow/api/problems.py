@@ -7,6 +7,7 @@ validation errors are translated in one place: routes raise, this module answers
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from resumeflow.domain.errors import (
     ConcurrencyConflict,
+    DomainError,
     IdempotencyConflict,
     IllegalTransition,
     JobPostClosed,
@@ -24,10 +26,19 @@ from resumeflow.domain.errors import (
     UploadRejected,
 )
 
-__all__ = ["MEDIA_TYPE", "Problem", "ProblemError", "install", "problem_type"]
+__all__ = [
+    "MEDIA_TYPE",
+    "PROBLEMS",
+    "Problem",
+    "ProblemError",
+    "install",
+    "problem_response",
+    "problem_type",
+]
 
 MEDIA_TYPE = "application/problem+json"
 _BASE = "https://resumeflow.dev/problems/"
+log = logging.getLogger("resumeflow.api")
 
 _TITLES = {
     400: "Bad request",
@@ -68,6 +79,26 @@ class Problem(BaseModel):
     errors: list[dict[str, Any]] | None = Field(
         default=None, description="per-field problems of a request that did not validate"
     )
+
+
+def problem_response(description: str) -> dict[str, Any]:
+    return {
+        "model": Problem,
+        "description": description,
+        "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    400: problem_response("a malformed request"),
+    401: problem_response("no API key, or an unknown or revoked one"),
+    403: problem_response("the API key's role may not do this"),
+    404: problem_response("no such resource (or not the caller's to see)"),
+    405: problem_response("the method is not allowed here"),
+    422: problem_response("the request does not validate"),
+    500: problem_response("an unexpected error"),
+}
+"""The problem answers every operation may give, for the OpenAPI document."""
 
 
 class ProblemError(Exception):
@@ -131,7 +162,8 @@ def install(app: FastAPI) -> None:
 
     async def on_problem(request: Request, error: Exception) -> JSONResponse:
         problem = translate(error)
-        assert problem is not None  # registered for translatable errors only
+        if problem is None:  # a domain error no request should cause: a bug
+            return await on_bug(request, error)
         return _answer(request, problem)
 
     async def on_http(request: Request, error: Exception) -> JSONResponse:
@@ -154,16 +186,13 @@ def install(app: FastAPI) -> None:
         return _answer(request, ProblemError(422, "invalid_request", detail, errors=errors))
 
     async def on_bug(request: Request, error: Exception) -> JSONResponse:
+        log.error(
+            "%s %s failed", request.method, request.url.path, exc_info=error
+        )  # the path names ids only; bodies (personal data) are never logged
         return _answer(request, ProblemError(500, "internal_error", "an unexpected error"))
 
-    for kind in (
-        ProblemError,
-        UploadRejected,
-        UnknownJobPost,
-        IllegalTransition,
-        ConcurrencyConflict,
-    ):
-        app.add_exception_handler(kind, on_problem)
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(DomainError, on_problem)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_invalid)
     app.add_exception_handler(Exception, on_bug)

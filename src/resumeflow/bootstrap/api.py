@@ -94,13 +94,15 @@ async def _unfinished(engine: AsyncEngine) -> list[Any]:
 
 
 @asynccontextmanager
-async def api_runtime(settings: Settings) -> AsyncIterator[ApiRuntime]:
+async def api_runtime(settings: Settings, *, resume: bool = True) -> AsyncIterator[ApiRuntime]:
+    """The runtime of either mode; ``resume``: the embedded mode drives on what a previous
+    process left unfinished (the API does; a one-off CLI command does not)."""
     if settings.mode == "embedded":
         async with embedded_runtime(settings) as embedded:
             dispatcher = InProcessDispatcher(
                 embedded.services, concurrency=settings.api.embedded_concurrency
             )
-            unfinished = await _unfinished(embedded.engine)
+            unfinished = await _unfinished(embedded.engine) if resume else []
             if unfinished:
                 log.info("resuming %d unfinished applications", len(unfinished))
                 await dispatcher.resume(unfinished)

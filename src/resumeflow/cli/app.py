@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from resumeflow.adapters.local.job_files import job_post_from_file_bytes
+from resumeflow.bootstrap.api import api_runtime
 from resumeflow.bootstrap.embedded import EmbeddedRuntime, embedded_runtime
 from resumeflow.bootstrap.settings import Settings
 from resumeflow.cli import listing, plugins, projections, service, workers
@@ -255,7 +256,7 @@ def history(
     app_id = _application_id(application_id)
 
     async def run() -> list[Any]:
-        async with embedded_runtime(_settings(data_dir)) as runtime:
+        async with api_runtime(_settings(data_dir), resume=False) as runtime:
             return await replay(runtime.services, app_id)
 
     try:

@@ -4,6 +4,8 @@
     resumeflow keys create --role ROLE [--name N]        make a key; it is printed once
     resumeflow keys list [--json]                        the keys (never the keys themselves)
     resumeflow keys revoke ID                            revoke a key
+    resumeflow submit FILE --job-post ID --name N --email E   submit through the use case
+    resumeflow job-posts create (--file F | --title T --description D) / list
 
 The mode follows the settings: embedded (SQLite under the data directory, stages in process)
 unless ``RESUMEFLOW_REDIS_URL`` names the distributed log.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Annotated
 from uuid import UUID
 
@@ -20,10 +23,19 @@ import typer
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from resumeflow.adapters.local.job_files import job_post_from_file_bytes
+from resumeflow.adapters.local.jobs import job_post_from_text
+from resumeflow.bootstrap.api import api_runtime
 from resumeflow.bootstrap.settings import Settings
 from resumeflow.database.api_keys import ApiKey, ApiKeyRepository, Role
 from resumeflow.database.engine import create_engine
 from resumeflow.database.migrate import upgrade
+from resumeflow.domain.errors import DomainError
+from resumeflow.domain.ids import new_id
+from resumeflow.domain.jobs import JobPost
+from resumeflow.pipeline.runner import InProcessDispatcher
+from resumeflow.pipeline.stages import load_state
+from resumeflow.pipeline.submit import SubmitApplication, submit_application
 
 __all__ = ["register"]
 
@@ -136,8 +148,104 @@ def revoke(key_id: Annotated[str, typer.Argument(help="the key's id (keys list)"
     print(f"revoked {key_id}")
 
 
+def submit(
+    file: Annotated[Path, typer.Argument(help="the resume", exists=True, dir_okay=False)],
+    job_post: Annotated[str, typer.Option("--job-post", help="the job post's id")],
+    name: Annotated[str, typer.Option(help="the applicant's name")],
+    email: Annotated[str, typer.Option(help="the applicant's email")],
+    idempotency_key: Annotated[str | None, typer.Option(help="repeat-safe submission")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Submit a resume as the API does. The embedded mode runs it to its end (exit 1 unless it
+    completes); the distributed mode hands it to the workers and prints its id."""
+    settings = Settings()
+    try:
+        post = UUID(job_post)
+    except ValueError as bad:
+        raise typer.BadParameter(f"{job_post!r} is not a job post id") from bad
+
+    async def go() -> dict[str, str | None]:
+        async with api_runtime(settings, resume=False) as runtime:
+            accepted = await submit_application(
+                runtime.services,
+                SubmitApplication(
+                    job_post_id=post, email=email, name=name, filename=file.name,
+                    data=file.read_bytes(), idempotency_key=idempotency_key,
+                ),
+                runtime.dispatcher,
+            )  # fmt: skip
+            state = accepted.state
+            if isinstance(runtime.dispatcher, InProcessDispatcher):
+                await runtime.dispatcher.drain()
+                state, _ = await load_state(runtime.services, accepted.application_id)
+            return {
+                "application_id": str(accepted.application_id),
+                "status": state.status.value,
+                "failure_reason": state.failure_reason,
+                "score": None if state.score is None else f"{state.score.total:.1f}",
+            }
+
+    try:
+        record = asyncio.run(go())
+    except DomainError as error:
+        err.print(f"[red]error:[/] {error}")
+        raise typer.Exit(1) from error
+    if as_json:
+        print(json.dumps(record))
+    else:
+        print(" ".join(f"{k}={v}" for k, v in record.items() if v is not None))
+    if record["status"] not in ("completed", "received"):
+        raise typer.Exit(1)
+
+
+def create_job_post(
+    file: Annotated[
+        Path | None, typer.Option(help="a job description: text, PDF, DOCX or JSON-LD")
+    ] = None,
+    title: Annotated[str | None, typer.Option()] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Create a job post (in the configured database: either mode's); prints its id."""
+    if file is not None:
+        job = job_post_from_file_bytes(file.read_bytes(), job_post_id=new_id(), name=str(file))
+    elif title and description:
+        job = job_post_from_text(f"{title}\n{description}", job_post_id=new_id(), title=title)
+        job = job.model_copy(update={"description": description})
+    else:
+        raise typer.BadParameter("give --file, or --title and --description")
+
+    async def go() -> None:
+        async with api_runtime(Settings(), resume=False) as runtime:
+            await runtime.job_posts.add(job)
+
+    asyncio.run(go())
+    print(job.id)
+
+
+def list_job_posts(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The job posts, newest first."""
+
+    async def go() -> list[JobPost]:
+        async with api_runtime(Settings(), resume=False) as runtime:
+            jobs, _ = await runtime.job_posts.page(limit=200)
+            return jobs
+
+    jobs = asyncio.run(go())
+    if as_json:
+        print(json.dumps([j.model_dump(mode="json", exclude={"skill_requirements"}) for j in jobs]))
+        return
+    for job in jobs:
+        state = "closed" if job.closed_at else "open"
+        print(f"{job.id}  {state:<6}  {job.title}  ({', '.join(job.required_skills[:8])})")
+
+
 def register(app: typer.Typer) -> None:
     app.command()(api)
+    app.command()(submit)
+    posts = typer.Typer(help="Job posts: create, list.", no_args_is_help=True)
+    posts.command("create")(create_job_post)
+    posts.command("list")(list_job_posts)
+    app.add_typer(posts, name="job-posts")
     keys = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
     keys.command("create")(create)
     keys.command("list")(list_keys)

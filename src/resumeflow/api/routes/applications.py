@@ -20,7 +20,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from resumeflow.api.auth import Caller
 from resumeflow.api.deps import AnyCaller, Operator, Runtime, Submitter
-from resumeflow.api.problems import ProblemError
+from resumeflow.api.problems import ProblemError, problem_response
 from resumeflow.api.schemas import (
     ApplicationAccepted,
     ApplicationOut,
@@ -136,11 +136,11 @@ def applications_router(settings: Settings) -> APIRouter:
         response_model=ApplicationAccepted,
         max_body_size=body_limit,
         responses={
-            409: {"description": "closed job post, or an Idempotency-Key reused"},
-            413: {"description": "the file is over the upload limit"},
-            415: {"description": "not a PDF, DOCX, Word XML, image or text document"},
-            422: {"description": "empty file, bad email, unknown job post"},
-            429: {"description": "the backlog is full: Retry-After says when to come back"},
+            409: problem_response("closed job post, or an Idempotency-Key reused"),
+            413: problem_response("the file is over the upload limit"),
+            415: problem_response("not a PDF, DOCX, Word XML, image or text document"),
+            422: problem_response("empty file, bad email, unknown job post"),
+            429: problem_response("the backlog is full: Retry-After says when to come back"),
         },
     )
     async def submit(
@@ -256,7 +256,7 @@ def applications_router(settings: Settings) -> APIRouter:
         "/{application_id}/retry",
         status_code=202,
         response_model=ApplicationOut,
-        responses={409: {"description": "the application is not failed"}},
+        responses={409: problem_response("the application is not failed")},
     )
     async def retry(runtime: Runtime, caller: Operator, application_id: UUID) -> ApplicationOut:
         """Retry a failed application from the stage that failed."""

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from resumeflow.adapters.local.job_files import job_post_from_file_bytes
 from resumeflow.adapters.local.jobs import job_post_from_text
 from resumeflow.api.deps import AnyCaller, Operator, Reader, Runtime
-from resumeflow.api.problems import ProblemError
+from resumeflow.api.problems import ProblemError, problem_response
 from resumeflow.api.schemas import (
     ApplicationPage,
     ApplicationSummaryOut,
@@ -109,7 +109,7 @@ def job_posts_router() -> APIRouter:
         response_model=JobPostOut,
         max_body_size=_MAX_JOB_FILE,
         openapi_extra={"requestBody": _CREATE_BODY},
-        responses={415: {"description": "neither JSON nor a readable job file"}},
+        responses={415: problem_response("neither JSON nor a readable job file")},
     )
     async def create(request: Request, runtime: Runtime, caller: Operator) -> JobPostOut:
         """A job post, from JSON (title and description) or from a job description file."""

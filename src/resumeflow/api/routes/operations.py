@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from resumeflow.api.deps import Operator, Runtime
-from resumeflow.api.problems import ProblemError
+from resumeflow.api.problems import ProblemError, problem_response
 from resumeflow.api.schemas import DeadLetterOut, DeadLetterPage, Ready
 from resumeflow.projections.dead_letters import dead_letter_page, redrive
 
@@ -43,7 +43,7 @@ def operations_router() -> APIRouter:
         runtime: Runtime,
         caller: Operator,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        cursor: Annotated[int | None, Query(ge=1)] = None,
+        cursor: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     ) -> DeadLetterPage:
         """Events the projector could not apply, newest first (none in the embedded mode)."""
         rows, after = await dead_letter_page(runtime.engine, after=cursor, limit=limit)
@@ -57,7 +57,7 @@ def operations_router() -> APIRouter:
         tags=["operations"],
         status_code=202,
         response_model=DeadLetterOut,
-        responses={409: {"description": "the embedded mode has no feed to redrive into"}},
+        responses={409: problem_response("the embedded mode has no feed to redrive into")},
     )
     async def redrive_one(runtime: Runtime, caller: Operator, dead_letter_id: int) -> DeadLetterOut:
         """Feed a dead letter's event to the projector again (once its cause is fixed)."""
