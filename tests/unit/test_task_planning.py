@@ -1,4 +1,4 @@
-"""What a stage task sends next (tasks/stages.run_batch), on in-memory ports: no broker needed."""
+"""What a stage task sends next (tasks/stages.run_one), on in-memory ports: no broker needed."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from resumeflow.bootstrap.celery import Dispatch
 from resumeflow.domain.application import Status
 from resumeflow.domain.errors import StageError, StagePending
 from resumeflow.domain.events import Stage
-from resumeflow.pipeline.runner import drive
 from resumeflow.pipeline.services import RetryPolicy, Services
 from resumeflow.pipeline.stages import load_state, run_stage
 from resumeflow.pipeline.submit import SubmitApplication, submit_application
-from resumeflow.tasks.stages import MAX_BATCH, run_batch
-from tests.doubles import JOB, PlainTextExtractor, make_services
+from resumeflow.tasks.stages import run_one
+from tests.doubles import JOB, make_services
 
 RESUME = b"Grace Hopper\ngrace@navy.example\nPython and SQL since 2015\n"
 
@@ -33,24 +32,16 @@ async def stored(services: Services, count: int = 1) -> list[UUID]:
     return ids
 
 
-async def test_done_sends_the_next_stage_at_once_for_the_whole_batch() -> None:
+async def plan(services: Services, stage: Stage, app: UUID, **polling: int) -> Dispatch | None:
+    _, message = await run_one(services, stage, app, **polling)
+    return message
+
+
+async def test_done_sends_the_next_stage_at_once() -> None:
     services = await make_services()
-    ids = await submitted(services, 3)
+    (app,) = await submitted(services)
 
-    plan = await run_batch(services, Stage.STORE, ids)
-
-    assert plan == [Dispatch(Stage.EXTRACT, tuple(ids), countdown=0.0, polls=0)]
-
-
-async def test_a_big_batch_is_split_into_messages_of_at_most_max_batch() -> None:
-    services = await make_services()
-    ids = await submitted(services, MAX_BATCH * 2 + 7)
-
-    plan = await run_batch(services, Stage.STORE, ids)
-
-    assert [len(m.application_ids) for m in plan] == [MAX_BATCH, MAX_BATCH, 7]
-    assert [i for m in plan for i in m.application_ids] == ids
-    assert {m.stage for m in plan} == {Stage.EXTRACT}
+    assert await plan(services, Stage.STORE, app) == Dispatch(Stage.EXTRACT, app, 0.0, 0)
 
 
 async def test_score_runs_complete_inline_and_sends_nothing() -> None:
@@ -59,7 +50,7 @@ async def test_score_runs_complete_inline_and_sends_nothing() -> None:
     for stage in (Stage.STORE, Stage.EXTRACT, Stage.PARSE, Stage.EMBED):
         await run_stage(services, app, stage)
 
-    assert await run_batch(services, Stage.SCORE, [app]) == []
+    assert await plan(services, Stage.SCORE, app) is None
     state, _ = await load_state(services, app)
     assert state.status is Status.COMPLETED
 
@@ -69,9 +60,10 @@ async def test_a_retryable_failure_sends_the_same_stage_after_a_bucketed_backoff
     services = replace(services, retry=RetryPolicy(max_attempts=3, base_seconds=2, max_seconds=2))
     (app,) = await stored(services)
 
-    (message,) = await run_batch(services, Stage.EXTRACT, [app])
+    message = await plan(services, Stage.EXTRACT, app)
 
-    assert (message.stage, message.application_ids, message.polls) == (Stage.EXTRACT, (app,), 0)
+    assert message is not None
+    assert (message.stage, message.application_id, message.polls) == (Stage.EXTRACT, app, 0)
     assert 0.0 <= message.countdown <= 2.0
     assert round(message.countdown * 10, 6).is_integer()  # 100 ms buckets
     state, last = await load_state(services, app)
@@ -82,9 +74,9 @@ async def test_pending_re_polls_after_the_adapter_s_delay_with_the_poll_count_ra
     services = await make_services([StagePending("job running", 0.25)])
     (app,) = await stored(services)
 
-    plan = await run_batch(services, Stage.EXTRACT, [app], polls=4, max_polls=10)
+    message = await plan(services, Stage.EXTRACT, app, polls=4, max_polls=10)
 
-    assert plan == [Dispatch(Stage.EXTRACT, (app,), countdown=0.3, polls=5)]
+    assert message == Dispatch(Stage.EXTRACT, app, countdown=0.3, polls=5)
     assert (await load_state(services, app))[1].type == "application.stored"  # nothing recorded
 
 
@@ -92,36 +84,20 @@ async def test_pending_past_max_polls_sends_nothing_and_leaves_it_to_the_sweeper
     services = await make_services([StagePending("job running", 0.25)])
     (app,) = await stored(services)
 
-    assert await run_batch(services, Stage.EXTRACT, [app], polls=10, max_polls=10) == []
+    assert await plan(services, Stage.EXTRACT, app, polls=10, max_polls=10) is None
     state, _ = await load_state(services, app)
     assert not state.is_terminal and state.next_stage is Stage.EXTRACT
 
 
 async def test_skipped_and_failed_and_unknown_send_nothing() -> None:
     services = await make_services([StageError("unsupported", retryable=False)])
-    done = await stored(services)  # STORE already done: a redelivered message is SKIPPED
-    early = await submitted(services)  # PARSE is not due yet: SKIPPED too
-    failing = await stored(services)
+    (done,) = await stored(services)  # STORE already done: a redelivered message is SKIPPED
+    (early,) = await submitted(services)  # PARSE is not due yet: SKIPPED too
+    (failing,) = await stored(services)
 
-    assert await run_batch(services, Stage.STORE, done) == []
-    assert await run_batch(services, Stage.PARSE, early) == []
-    assert await run_batch(services, Stage.EXTRACT, failing) == []
-    assert await run_batch(services, Stage.STORE, [uuid4()]) == []
-    state, _ = await load_state(services, failing[0])
+    assert await plan(services, Stage.STORE, done) is None
+    assert await plan(services, Stage.PARSE, early) is None
+    assert await plan(services, Stage.EXTRACT, failing) is None
+    assert await plan(services, Stage.STORE, uuid4()) is None
+    state, _ = await load_state(services, failing)
     assert state.status is Status.FAILED
-
-
-async def test_a_mixed_batch_is_planned_per_outcome() -> None:
-    services = await make_services()
-    (third,) = await submitted(services)
-    await drive(services, third)  # already completed: skipped
-    first, second = await stored(services, 2)
-    assert isinstance(services.extractor, PlainTextExtractor)
-    services.extractor.failures.append(StagePending("job running", 0.25))  # the first call
-
-    plan = await run_batch(services, Stage.EXTRACT, [first, second, third])
-
-    assert sorted(plan, key=lambda m: m.countdown) == [
-        Dispatch(Stage.PARSE, (second,), countdown=0.0, polls=0),
-        Dispatch(Stage.EXTRACT, (first,), countdown=0.3, polls=1),
-    ]

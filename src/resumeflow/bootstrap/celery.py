@@ -17,7 +17,6 @@ docs/adr/0004-async-bridge.md):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -41,10 +40,10 @@ SWEEP_TASK = "resumeflow.sweep"
 
 @dataclass(frozen=True)
 class Dispatch:
-    """One message: run ``stage`` of ``application_ids`` after ``countdown`` seconds."""
+    """One message: run ``stage`` of one application after ``countdown`` seconds."""
 
     stage: Stage
-    application_ids: tuple[UUID, ...]
+    application_id: UUID
     countdown: float = 0.0
     polls: int = 0
 
@@ -53,7 +52,7 @@ def send(app: Celery, message: Dispatch) -> None:
     """Send ``message`` (only once the event it depends on is stored)."""
     app.send_task(
         STAGE_TASK,
-        args=(message.stage.value, [str(i) for i in message.application_ids], message.polls),
+        args=(message.stage.value, str(message.application_id), message.polls),
         countdown=message.countdown or None,
     )
 
@@ -66,11 +65,7 @@ class CeleryDispatcher:
 
     async def dispatch(self, application_id: UUID, stage: Stage) -> None:
         # kombu's publish is blocking socket I/O: off the event loop
-        await asyncio.to_thread(send, self._app, Dispatch(stage, (application_id,)))
-
-    async def dispatch_many(self, stage: Stage, application_ids: Sequence[UUID]) -> None:
-        for application_id in application_ids:
-            await self.dispatch(application_id, stage)
+        await asyncio.to_thread(send, self._app, Dispatch(stage, application_id))
 
 
 def create_celery(settings: Settings) -> Celery:

@@ -1,9 +1,9 @@
 """Stage tasks: thin adapters from a Celery message to ``run_stage``, and what to send next.
 
-A message names a stage and a batch of application ids (one id when a producer sends one at a
-time; the benchmark and the sweeper send many). Each id runs through ``run_stage`` concurrently on
-the process's event loop, and the outcomes decide the next messages, sent only after the task's
-events are stored:
+A message names one application and the stage due: an application moves on as soon as its own
+work is done, never waiting for others (no head-of-line blocking), and a redelivered message
+repeats one application's stage, which the log turns into a no-op. The outcome decides the next
+message, sent only after the task's events are stored:
 
 - DONE: the next stage, at once (the ``complete`` stage does no I/O and runs inline);
 - RETRY: the same stage after the use case's backoff (exponential, full jitter, bounded by
@@ -18,11 +18,8 @@ is lost on the way (a killed worker, a dropped message) is found by the sweeper 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
-from collections import defaultdict
-from collections.abc import Sequence
 from uuid import UUID
 
 from resumeflow.bootstrap.celery import Dispatch
@@ -30,11 +27,7 @@ from resumeflow.domain.events import Stage
 from resumeflow.pipeline.services import Services
 from resumeflow.pipeline.stages import Outcome, StageResult, run_stage
 
-__all__ = ["MAX_BATCH", "run_batch"]
-
-MAX_BATCH = 50
-"""Applications per message: enough to spread the broker's per-message cost, few enough that a
-redelivered message repeats little."""
+__all__ = ["run_one"]
 
 log = logging.getLogger(__name__)
 
@@ -47,45 +40,40 @@ async def _run(services: Services, application_id: UUID, stage: Stage) -> StageR
 
 
 def _bucket(seconds: float) -> float:
-    """Countdowns rounded up to 100 ms, so a batch's retries share few messages."""
+    """Countdowns rounded up to 100 ms."""
     return math.ceil(max(0.0, seconds) * 10) / 10
 
 
-async def run_batch(
+async def run_one(
     services: Services,
     stage: Stage,
-    application_ids: Sequence[UUID],
+    application_id: UUID,
     *,
     polls: int = 0,
     max_polls: int = 360,
-) -> list[Dispatch]:
-    """Run ``stage`` for every id at once; return the messages their outcomes call for."""
-    results = await asyncio.gather(
-        *(_run(services, app, stage) for app in application_ids), return_exceptions=True
-    )
-    plan: dict[tuple[Stage, float, int], list[UUID]] = defaultdict(list)
-    for app, result in zip(application_ids, results, strict=True):
-        if isinstance(result, LookupError):
-            log.error("stage %s: no application %s; dropped", stage, app)
-        elif isinstance(result, BaseException):
-            if polls + 1 > max_polls:
-                log.error("stage %s of %s keeps failing; left to the sweeper", stage, app)
-                continue
-            log.warning("stage %s of %s raised %r; sent again", stage, app, result)
-            plan[(stage, _bucket(services.retry.delay(polls + 1)), polls + 1)].append(app)
-        elif result.outcome is Outcome.DONE and result.next_stage is not None:
-            plan[(result.next_stage, 0.0, 0)].append(app)
-        elif result.outcome is Outcome.RETRY:
-            plan[(stage, _bucket(result.delay), 0)].append(app)
-        elif result.outcome is Outcome.PENDING:
-            if polls + 1 > max_polls:
-                log.error(
-                    "stage %s of %s pending after %s polls; left to the sweeper", stage, app, polls
-                )
-                continue
-            plan[(stage, _bucket(result.delay), polls + 1)].append(app)
-    return [
-        Dispatch(stage=s, application_ids=tuple(ids[i : i + MAX_BATCH]), countdown=c, polls=p)
-        for (s, c, p), ids in plan.items()
-        for i in range(0, len(ids), MAX_BATCH)
-    ]
+) -> tuple[StageResult | None, Dispatch | None]:
+    """Run ``stage`` of the application; its result, and the message its outcome calls for."""
+    app = application_id
+    try:
+        result = await _run(services, app, stage)
+    except LookupError:
+        log.error("stage %s: no application %s; dropped", stage, app)
+        return None, None
+    except Exception as error:  # the log or a client away: again, with backoff, bounded
+        if polls + 1 > max_polls:
+            log.error("stage %s of %s keeps failing; left to the sweeper", stage, app)
+            return None, None
+        log.warning("stage %s of %s raised %r; sent again", stage, app, error)
+        return None, Dispatch(stage, app, _bucket(services.retry.delay(polls + 1)), polls + 1)
+    if result.outcome is Outcome.DONE and result.next_stage is not None:
+        return result, Dispatch(result.next_stage, app)
+    if result.outcome is Outcome.RETRY:
+        return result, Dispatch(stage, app, _bucket(result.delay))
+    if result.outcome is Outcome.PENDING:
+        if polls + 1 > max_polls:
+            log.error(
+                "stage %s of %s pending after %s polls; left to the sweeper", stage, app, polls
+            )
+            return result, None
+        return result, Dispatch(stage, app, _bucket(result.delay), polls + 1)
+    return result, None

@@ -1,4 +1,4 @@
-"""The Celery app's two tasks: run a stage for a batch of applications, and sweep.
+"""The Celery app's two tasks: run a stage of one application, and sweep.
 
 ``celery -A resumeflow.tasks worker`` (or ``resumeflow worker``) starts a worker; the settings
 come from ``RESUMEFLOW_*`` variables (bootstrap/settings.py), the app's configuration from
@@ -27,7 +27,7 @@ from resumeflow.domain.events import Stage
 from resumeflow.eventstore.redis_health import check_durability
 from resumeflow.tasks import loop
 from resumeflow.tasks.dispatch import dispatch
-from resumeflow.tasks.stages import run_batch
+from resumeflow.tasks.stages import run_one
 from resumeflow.tasks.sweeper import Sweeper
 
 __all__ = ["app", "register_tasks", "settings"]
@@ -51,22 +51,26 @@ def register_tasks(celery: Celery, settings: Settings) -> None:
     for signal in (signals.celeryd_init, signals.beat_init):  # a worker (maybe with --beat); beat
         signal.connect(make_data_dir, weak=False, dispatch_uid=f"resumeflow.data_dir.{signal.name}")
 
-    def run_stage_task(stage: str, application_ids: list[str], polls: int = 0) -> dict[str, Any]:
-        """Run ``stage`` for each application; send what their outcomes call for."""
+    def run_stage_task(stage: str, application_id: str, polls: int = 0) -> dict[str, Any]:
+        """Run ``stage`` of the application; send what its outcome calls for."""
         runtime: WorkerRuntime = loop.process_runtime()
-        plan = loop.run(
-            run_batch(
+        result, message = loop.run(
+            run_one(
                 runtime.services,
                 Stage(stage),
-                [UUID(i) for i in application_ids],
+                UUID(application_id),
                 polls=polls,
                 max_polls=settings.workers.max_pending_polls,
             ),
             timeout=settings.workers.task_soft_time_limit,
         )
-        for message in plan:
+        if message is not None:
             send(celery, message)
-        return {"stage": stage, "applications": len(application_ids), "sent": len(plan)}
+        return {
+            "stage": stage,
+            "outcome": result.outcome.value if result else None,
+            "next": message.stage.value if message else None,
+        }
 
     def sweep() -> dict[str, int]:
         """Re-send the due stage of every application stuck past ``stuck_after_seconds``."""
