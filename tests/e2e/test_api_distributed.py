@@ -4,75 +4,21 @@ on a real redis-server and Postgres, over real HTTP."""
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import httpx
 import pytest
 from redis import Redis
 
 from tests.conftest import EXTERNAL, REPO_ROOT, needs_shared, shared_resumes
-from tests.e2e.harness import BIN, ApiProcess, Keys, base_env, resumeflow
-from tests.servers import PostgresServer, RedisServer
+from tests.e2e.harness import Keys
+from tests.e2e.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 RESUME = (REPO_ROOT / "examples" / "resume.pdf").read_bytes()
-
-
-class Stack:
-    """Servers, then ``resumeflow migrate``, a worker, the projector and the API."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.redis = RedisServer.durable(tmp / "redis")
-        self.pg = PostgresServer()
-        self.processes: list[subprocess.Popen[bytes]] = []
-        self.api: ApiProcess | None = None
-
-    def start(self) -> None:
-        self.redis.start()
-        self.pg.start()
-        self.env = base_env(
-            self.tmp / "data",
-            RESUMEFLOW_DATABASE_URL=self.pg.url,
-            RESUMEFLOW_REDIS_URL=self.redis.url,
-            RESUMEFLOW_BROKER_URL=self.redis.url.rsplit("/", 1)[0] + "/1",
-            RESUMEFLOW_CONSUMER_NAME="projector-e2e",
-            RESUMEFLOW_CLAIM_IDLE_MS="2000",
-            RESUMEFLOW_MAX_DELIVERIES="2",
-            RESUMEFLOW_RETRY_BASE_SECONDS="0.05",
-        )
-        resumeflow(["migrate"], self.env)
-        for name, args in (
-            ("worker", ["worker", "--concurrency", "8", "--hostname", f"e2e-{uuid4().hex[:6]}@%h"]),
-            ("projector", ["projector"]),
-        ):
-            with (self.tmp / f"{name}.log").open("ab") as out:
-                self.processes.append(
-                    subprocess.Popen(
-                        [str(BIN), *args], env=self.env, stdout=out, stderr=subprocess.STDOUT
-                    )
-                )
-        self.api = ApiProcess(self.env, self.tmp / "api.log")
-        self.api.start()
-
-    def stop(self) -> None:
-        if self.api is not None:
-            self.api.stop()
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        self.pg.cleanup()
-        self.redis.cleanup()
 
 
 @pytest.fixture(scope="module")

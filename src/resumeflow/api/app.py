@@ -18,6 +18,7 @@ from resumeflow.api.routes.job_posts import job_posts_router
 from resumeflow.api.routes.operations import operations_router
 from resumeflow.bootstrap.api import api_runtime
 from resumeflow.bootstrap.settings import Settings
+from resumeflow.bootstrap.telemetry import configure_tracing
 
 __all__ = ["create_app", "factory"]
 
@@ -35,6 +36,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.runtime = runtime
             log.info("resumeflow API ready (%s mode)", settings.mode)
             yield
+        if tracing is not None:
+            tracing.shutdown()  # the last spans out before the process ends
 
     app = FastAPI(
         title="resumeflow",
@@ -44,6 +47,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=problems.PROBLEMS,
     )
     problems.install(app)
+    tracing = configure_tracing("resumeflow-api")
+    if tracing is not None:
+        from opentelemetry.instrumentation.celery import CeleryInstrumentor
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+        FastAPIInstrumentor.instrument_app(
+            app, tracer_provider=tracing, excluded_urls="healthz,readyz,metrics"
+        )
+        # the trace's context travels in each message's headers
+        CeleryInstrumentor().instrument(tracer_provider=tracing)  # type: ignore[no-untyped-call]
     app.include_router(operations_router())
     app.include_router(job_posts_router())
     app.include_router(applications_router(settings))

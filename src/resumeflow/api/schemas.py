@@ -123,6 +123,8 @@ class HistoryStep(_Out):
     occurred_at: datetime
     causation_id: UUID | None
     traceparent: str | None
+    trace_id: str | None
+    trace_link: str | None = Field(description="the trace UI's page (RESUMEFLOW_TRACE_URL)")
     payload: dict[str, Any]
     state: dict[str, Any] = Field(description="the application after this event")
 

@@ -27,6 +27,7 @@ from resumeflow.adapters.local.parser import LocalResumeParser
 from resumeflow.bootstrap.celery import CeleryDispatcher, create_celery
 from resumeflow.bootstrap.embedded import embedded_runtime
 from resumeflow.bootstrap.settings import Settings
+from resumeflow.bootstrap.telemetry import current_traceparent
 from resumeflow.database.api_keys import ApiKeyRepository
 from resumeflow.database.engine import create_engine
 from resumeflow.database.job_posts import SqlJobPostRepository
@@ -36,7 +37,6 @@ from resumeflow.eventstore.redis_client import create_redis
 from resumeflow.eventstore.redis_streams import RedisStreamEventStore
 from resumeflow.pipeline.runner import InProcessDispatcher
 from resumeflow.pipeline.services import RetryPolicy, Services
-from resumeflow.telemetry import current_traceparent
 
 __all__ = ["OPEN_STATUSES", "ApiRuntime", "api_runtime"]
 

@@ -32,6 +32,7 @@ from resumeflow.adapters.simulated import (
 )
 from resumeflow.adapters.textract import TextractExtractor
 from resumeflow.bootstrap.settings import Settings
+from resumeflow.bootstrap.telemetry import current_traceparent
 from resumeflow.database.engine import create_engine
 from resumeflow.database.job_posts import SqlJobPostRepository
 from resumeflow.domain.jobs import JobPost
@@ -45,7 +46,6 @@ from resumeflow.domain.ports import (
 from resumeflow.eventstore.redis_client import create_redis
 from resumeflow.eventstore.redis_streams import RedisStreamEventStore
 from resumeflow.pipeline.services import RetryPolicy, Services
-from resumeflow.telemetry import current_traceparent
 
 __all__ = ["CachedJobPosts", "WorkerRuntime", "open_worker_runtime"]
 

@@ -17,6 +17,7 @@ from resumeflow.adapters.local.embedder import TermEmbedder
 from resumeflow.adapters.local.extraction import LocalTextExtractor
 from resumeflow.adapters.local.parser import LocalResumeParser
 from resumeflow.bootstrap.settings import Settings
+from resumeflow.bootstrap.telemetry import current_traceparent
 from resumeflow.database.engine import create_engine
 from resumeflow.database.job_posts import SqlJobPostRepository
 from resumeflow.database.migrate import upgrade
@@ -24,7 +25,6 @@ from resumeflow.eventstore.sql import SqlEventStore
 from resumeflow.pipeline.services import RetryPolicy, Services
 from resumeflow.projections.catalog import read_models
 from resumeflow.projections.inline import InlineProjections
-from resumeflow.telemetry import current_traceparent
 
 __all__ = ["EmbeddedRuntime", "embedded_runtime"]
 

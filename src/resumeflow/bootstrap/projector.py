@@ -17,10 +17,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from faststream import FastStream
+from faststream.redis.opentelemetry import RedisTelemetryMiddleware
+from opentelemetry.sdk.trace import TracerProvider
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resumeflow.bootstrap.settings import Settings
+from resumeflow.bootstrap.telemetry import configure_tracing
 from resumeflow.database.engine import create_engine
 from resumeflow.eventstore.redis_client import create_redis
 from resumeflow.eventstore.redis_streams import RedisStreamEventStore
@@ -64,8 +67,11 @@ def groups(settings: Settings) -> list[Group]:
 
 
 @asynccontextmanager
-async def projector_runtime(settings: Settings) -> AsyncIterator[ProjectorRuntime]:
-    """Engine, Redis client, one GroupProjector per group, and the FastStream app."""
+async def projector_runtime(
+    settings: Settings, *, tracing: TracerProvider | None = None
+) -> AsyncIterator[ProjectorRuntime]:
+    """Engine, Redis client, one GroupProjector per group, and the FastStream app (with
+    FastStream's telemetry when ``tracing``: a span per delivery, linked to its events)."""
     engine = create_engine(settings.database_url, pool_size=10, max_overflow=10)
     redis = create_redis(settings.log_redis_url)
     store = RedisStreamEventStore(
@@ -95,6 +101,7 @@ async def projector_runtime(settings: Settings) -> AsyncIterator[ProjectorRuntim
                 claim_idle_ms=p.claim_idle_ms,
                 claim_poll_ms=p.claim_poll_ms,
             ),
+            middlewares=[RedisTelemetryMiddleware(tracer_provider=tracing)] if tracing else [],
         )
         _schedule_trims(app, settings, redis, store)
         # What start-up made (modules, the app: ~230,000 objects) lives as long as the process;
@@ -154,5 +161,10 @@ def _schedule_trims(
 
 async def run_projector(settings: Settings) -> None:
     logging.getLogger("resumeflow.projections.projector").addFilter(FetchErrors())
-    async with projector_runtime(settings) as runtime:
-        await runtime.app.run()
+    tracing = configure_tracing("resumeflow-projector")
+    try:
+        async with projector_runtime(settings, tracing=tracing) as runtime:
+            await runtime.app.run()
+    finally:
+        if tracing is not None:
+            tracing.shutdown()

@@ -198,6 +198,10 @@ class Settings(BaseSettings):
         default=None, description="the Redis Streams event log; set: distributed mode"
     )
     broker_url: str | None = Field(default=None, description="Celery's broker; default: redis_url")
+    trace_url: str | None = Field(
+        default=None,
+        description="a trace UI's page, with {trace_id}: e.g. http://jaeger:16686/trace/{trace_id}",
+    )
 
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     max_stage_attempts: int = Field(default=3, ge=1)

@@ -263,10 +263,11 @@ def history(
         steps = asyncio.run(run())
     except LookupError as error:
         raise _fail(str(error).strip("'\""), 1) from error
+    trace_url = _settings(data_dir).trace_url
     if as_json:
-        print(json.dumps([history_record(e, s) for e, s in steps], indent=2))
+        print(json.dumps([history_record(e, s, trace_url) for e, s in steps], indent=2))
     else:
-        print_history(out, steps)
+        print_history(out, steps, trace_url)
 
 
 @app.command()

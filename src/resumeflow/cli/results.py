@@ -9,6 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from resumeflow.bootstrap.telemetry import trace_id_of, trace_link
 from resumeflow.domain.application import ApplicationState, Status
 from resumeflow.domain.events import EventEnvelope
 
@@ -135,7 +136,10 @@ def state_summary(state: ApplicationState) -> dict[str, Any]:
     return data
 
 
-def history_record(event: EventEnvelope, state: ApplicationState) -> dict[str, Any]:
+def history_record(
+    event: EventEnvelope, state: ApplicationState, trace_url: str | None = None
+) -> dict[str, Any]:
+    trace = trace_id_of(event.traceparent)
     return {
         "version": event.version,
         "type": event.type,
@@ -143,6 +147,8 @@ def history_record(event: EventEnvelope, state: ApplicationState) -> dict[str, A
         "occurred_at": event.occurred_at.isoformat(),
         "causation_id": str(event.causation_id) if event.causation_id else None,
         "traceparent": event.traceparent,
+        "trace_id": trace,
+        "trace_link": trace_link(trace, trace_url),
         "payload": _short(event.payload.model_dump(mode="json")),
         "state": state_summary(state),
     }
@@ -157,9 +163,13 @@ def _short(payload: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def print_history(console: Console, steps: list[tuple[EventEnvelope, ApplicationState]]) -> None:
+def print_history(
+    console: Console,
+    steps: list[tuple[EventEnvelope, ApplicationState]],
+    trace_url: str | None = None,
+) -> None:
     table = Table(title=f"application {steps[0][0].application_id}")
-    for column in ("v", "event", "at (UTC)", "status", "next", "attempts", "note"):
+    for column in ("v", "event", "at (UTC)", "status", "next", "attempts", "note", "trace"):
         table.add_column(column, overflow="fold")
     for event, state in steps:
         note = state.last_error or (
@@ -184,8 +194,14 @@ def print_history(console: Console, steps: list[tuple[EventEnvelope, Application
             state.next_stage.value if state.next_stage else "-",
             str(state.attempts),
             note,
+            trace_id_of(event.traceparent) or "-",
         )
     console.print(table)
+    traces = dict.fromkeys(t for e, _ in steps if (t := trace_id_of(e.traceparent)))
+    for trace in traces:
+        link = trace_link(trace, trace_url)
+        if link:
+            console.print(f"trace {trace}: {link}")
 
 
 def print_ranking(console: Console, job_title: str, records: list[dict[str, Any]]) -> None:

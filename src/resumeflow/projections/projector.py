@@ -35,6 +35,8 @@ import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type informat
 from faststream import FastStream
 from faststream.middlewares import AckPolicy
 from faststream.redis import RedisBatchStreamMessage, RedisBroker, StreamSub
+from opentelemetry import trace
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
@@ -63,6 +65,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+_tracer = trace.get_tracer("resumeflow.projector")
+_PROPAGATOR = TraceContextTextMapPropagator()
+APPLICATION_ID = "resumeflow.application.id"
+"""The span attribute every span about one application carries."""
 
 Fields = Mapping[bytes, bytes]
 
@@ -206,8 +212,10 @@ class GroupProjector:
             # A claimed delivery holds old entries: the checkpoint stays where the reader is.
             checkpoints = [] if claimed else [(f"{self.group.name}@{stream}", ids[-1].decode())]
             try:
+                began = time.time_ns()
                 await self._write([event for _, event in decoded], checkpoints)
                 applied = [entry_id for entry_id, _ in decoded]
+                self._traced([event for _, event in decoded], began, time.time_ns())
             except Exception as batch_error:
                 if is_outage(batch_error):
                     raise
@@ -223,6 +231,29 @@ class GroupProjector:
             by_id = dict(zip(ids, entries, strict=True))
             for entry_id, reason in failed.items():
                 await self._failed(stream, entry_id, by_id[entry_id], reason)
+
+    def _traced(self, events: Sequence[EventEnvelope], began: int, ended: int) -> None:
+        """A span per application in its own trace (the delivery's span, FastStream's, links to
+        them all): how long its events took to reach the read models. No-op without tracing."""
+        latest: dict[UUID, EventEnvelope] = {}
+        for event in events:
+            latest[event.application_id] = event
+        for application_id, event in latest.items():
+            if not event.traceparent:
+                continue
+            parent = _PROPAGATOR.extract({"traceparent": event.traceparent})
+            span = _tracer.start_span(
+                "projection apply",
+                context=parent,
+                kind=trace.SpanKind.CONSUMER,
+                start_time=began,
+                attributes={
+                    APPLICATION_ID: str(application_id),
+                    "resumeflow.event.version": event.version,
+                    "messaging.consumer.group.name": self.group.name,
+                },
+            )
+            span.end(end_time=ended)
 
     async def _alone(self, event: EventEnvelope) -> Exception | None:
         """Apply one event to each projection on its own, so a projection that cannot take it
@@ -349,9 +380,10 @@ def build_app(
     streams: Sequence[str],
     projectors: Sequence[GroupProjector],
     reading: Reading,
+    middlewares: Sequence[Any] = (),
 ) -> FastStream:
     """The FastStream app: a reader and a claimer per partition and group."""
-    broker = RedisBroker(redis_url, logger=log, apply_types=False)
+    broker = RedisBroker(redis_url, logger=log, apply_types=False, middlewares=tuple(middlewares))
     for projector in projectors:
         for stream in streams:
             for claimed in (False, True):

@@ -28,7 +28,16 @@ from celery import signals
 from celery.concurrency import get_implementation
 from celery.concurrency.thread import TaskPool as ThreadPool
 
-__all__ = ["Closeable", "LoopThread", "install", "process_runtime", "run", "start", "stop"]
+__all__ = [
+    "Closeable",
+    "LoopThread",
+    "install",
+    "process_runtime",
+    "run",
+    "runs_tasks_in_this_process",
+    "start",
+    "stop",
+]
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -122,12 +131,18 @@ def stop() -> None:
         process.loop.stop()
 
 
+def runs_tasks_in_this_process(worker: Any) -> bool:
+    """True for the threads pool, whose tasks run in the worker's own process: no
+    ``worker_process_init`` comes, so per-process set-up happens at ``worker_init``."""
+    pool = getattr(worker, "pool_cls", None)
+    return pool is not None and get_implementation(pool) is ThreadPool
+
+
 def install(open_runtime: Callable[[], Awaitable[Closeable]]) -> None:
     """Connect the worker signals that start and stop the loop in the right processes."""
 
     def on_worker_init(sender: Any = None, **_: Any) -> None:
-        pool = getattr(sender, "pool_cls", None)
-        if pool is not None and get_implementation(pool) is ThreadPool:
+        if runs_tasks_in_this_process(sender):
             start(open_runtime)
 
     def on_process_init(**_: Any) -> None:

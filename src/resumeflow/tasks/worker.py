@@ -23,6 +23,7 @@ from celery import Celery, signals
 from resumeflow.bootstrap.celery import STAGE_TASK, SWEEP_TASK, create_celery, send
 from resumeflow.bootstrap.distributed import WorkerRuntime, open_worker_runtime
 from resumeflow.bootstrap.settings import Settings
+from resumeflow.bootstrap.telemetry import configure_tracing, tag_application
 from resumeflow.domain.events import Stage
 from resumeflow.eventstore.redis_health import check_durability
 from resumeflow.tasks import loop
@@ -45,6 +46,37 @@ def register_tasks(celery: Celery, settings: Settings) -> None:
 
     loop.install(open_runtime)
 
+    tracing: list[Any] = []
+
+    def start_tracing(**_: Any) -> None:  # in each process that runs tasks (after any fork)
+        provider = configure_tracing("resumeflow-worker")
+        if provider is not None:
+            from opentelemetry.instrumentation.celery import CeleryInstrumentor
+
+            CeleryInstrumentor().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
+            tracing.append(provider)
+
+    def stop_tracing(**_: Any) -> None:
+        for provider in tracing:
+            provider.shutdown()  # the last spans out before the process ends
+        tracing.clear()
+
+    signals.worker_process_init.connect(
+        start_tracing, weak=False, dispatch_uid="resumeflow.tracing.process_init"
+    )
+    signals.worker_process_shutdown.connect(
+        stop_tracing, weak=False, dispatch_uid="resumeflow.tracing.process_shutdown"
+    )
+
+    def on_worker_init(sender: Any = None, **_: Any) -> None:
+        if loop.runs_tasks_in_this_process(sender):  # the threads pool: no process_init
+            start_tracing()
+
+    signals.worker_init.connect(on_worker_init, weak=False, dispatch_uid="resumeflow.tracing.init")
+    signals.worker_shutdown.connect(
+        stop_tracing, weak=False, dispatch_uid="resumeflow.tracing.shutdown"
+    )
+
     def make_data_dir(**_: Any) -> None:  # beat keeps its schedule there, not in the cwd
         settings.data_dir.mkdir(parents=True, exist_ok=True)
 
@@ -54,6 +86,7 @@ def register_tasks(celery: Celery, settings: Settings) -> None:
     def run_stage_task(stage: str, application_id: str, polls: int = 0) -> dict[str, Any]:
         """Run ``stage`` of the application; send what its outcome calls for."""
         runtime: WorkerRuntime = loop.process_runtime()
+        tag_application(application_id)
         result, message = loop.run(
             run_one(
                 runtime.services,

@@ -33,6 +33,7 @@ from resumeflow.api.schemas import (
 )
 from resumeflow.bootstrap.api import OPEN_STATUSES, ApiRuntime
 from resumeflow.bootstrap.settings import Settings
+from resumeflow.bootstrap.telemetry import tag_application, trace_id_of, trace_link
 from resumeflow.domain.application import fold
 from resumeflow.domain.events import EventEnvelope
 from resumeflow.pipeline.operator import replay, retry_application
@@ -91,6 +92,7 @@ def _out(row: dict[str, Any]) -> ApplicationOut:
 async def _row(runtime: ApiRuntime, application_id: UUID, caller: Caller) -> dict[str, Any]:
     """The application as the read model has it, or as the log has it when newer; 404 for
     what does not exist or is not the caller's to see."""
+    tag_application(application_id)
     async with runtime.engine.connect() as conn:
         row = await queries.application_row(conn, application_id)
     if row is None:
@@ -178,6 +180,7 @@ def applications_router(settings: Settings) -> APIRouter:
             ),
             runtime.dispatcher,
         )
+        tag_application(accepted.application_id)
         state = accepted.state
         location = f"/v1/applications/{accepted.application_id}"
         response.headers["Location"] = location
@@ -247,9 +250,10 @@ def applications_router(settings: Settings) -> APIRouter:
             if version > len(steps):
                 raise ProblemError(404, "not_found", f"the application has {len(steps)} events")
             steps = steps[:version]
+        template = runtime.settings.trace_url
         return HistoryOut(
             application_id=application_id,
-            steps=[_step(event, state) for event, state in steps],
+            steps=[_step(event, state, template) for event, state in steps],
         )
 
     @router.post(
@@ -320,7 +324,7 @@ async def _changes(
         await asyncio.sleep(poll)
 
 
-def _step(event: EventEnvelope, state: Any) -> HistoryStep:
+def _step(event: EventEnvelope, state: Any, trace_url: str | None) -> HistoryStep:
     payload = event.payload.model_dump(mode="json")
     if isinstance(payload.get("text"), str) and len(payload["text"]) > 2000:
         payload["text"] = payload["text"][:2000] + f"... ({len(event.payload.text)} chars)"  # type: ignore[attr-defined]
@@ -334,6 +338,8 @@ def _step(event: EventEnvelope, state: Any) -> HistoryStep:
         occurred_at=event.occurred_at,
         causation_id=event.causation_id,
         traceparent=event.traceparent,
+        trace_id=trace_id_of(event.traceparent),
+        trace_link=trace_link(trace_id_of(event.traceparent), trace_url),
         payload=payload,
         state=summary,
     )
