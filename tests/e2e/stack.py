@@ -8,7 +8,7 @@ from pathlib import Path
 from uuid import uuid4
 
 from tests.e2e.harness import BIN, ApiProcess, base_env, resumeflow
-from tests.servers import PostgresServer, RedisServer
+from tests.servers import PostgresServer, RedisServer, free_port
 
 __all__ = ["Stack"]
 
@@ -23,6 +23,8 @@ class Stack:
         self.pg = PostgresServer()
         self.processes: list[subprocess.Popen[bytes]] = []
         self.api: ApiProcess | None = None
+        self.worker_metrics = free_port()
+        self.projector_metrics = free_port()
 
     def start(self) -> None:
         self.redis.start()
@@ -40,8 +42,19 @@ class Stack:
         )
         resumeflow(["migrate"], self.env)
         for name, args in (
-            ("worker", ["worker", "--concurrency", "8", "--hostname", f"e2e-{uuid4().hex[:6]}@%h"]),
-            ("projector", ["projector"]),
+            (
+                "worker",
+                [
+                    "worker",
+                    "--concurrency",
+                    "8",
+                    "--hostname",
+                    f"e2e-{uuid4().hex[:6]}@%h",
+                    "--metrics-port",
+                    str(self.worker_metrics),
+                ],
+            ),
+            ("projector", ["projector", "--metrics-port", str(self.projector_metrics)]),
         ):
             with (self.tmp / f"{name}.log").open("ab") as out:
                 self.processes.append(

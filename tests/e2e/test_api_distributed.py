@@ -23,7 +23,7 @@ RESUME = (REPO_ROOT / "examples" / "resume.pdf").read_bytes()
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(tmp_path_factory.mktemp("stack"))
+    running = Stack(tmp_path_factory.mktemp("stack"), RESUMEFLOW_LOG_FORMAT="json")
     try:
         running.start()
         yield running
@@ -155,3 +155,59 @@ def test_the_api_reads_its_own_writes_before_the_projector_has_them(
     accepted = _submit(client, keys.submitter, post, RESUME, "resume.pdf").json()
     read = client.get(f"/v1/applications/{accepted['id']}", headers=keys.auth(keys.submitter))
     assert read.status_code == 200 and read.json()["id"] == accepted["id"]
+
+
+def _metrics(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    samples = {}
+    for family in text_string_to_metric_families(httpx.get(url, timeout=10).text):
+        for sample in family.samples:
+            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    return samples
+
+
+def _sum(samples: dict[Any, float], name: str, **labels: str) -> float:
+    want = set(labels.items())
+    return sum(v for (n, ls), v in samples.items() if n == name and want <= set(ls))
+
+
+def test_every_process_counts_what_it_did_and_logs_one_json_line_per_stage_outcome(
+    stack: Stack, client: httpx.Client, keys: Keys
+) -> None:
+    post = _post(client, keys, "Backend Engineer", "Python, PostgreSQL")
+    ids = [
+        _submit(client, keys.submitter, post, RESUME + f"\n%{n}".encode(), "r.pdf").json()["id"]
+        for n in range(3)
+    ]
+    _ended(client, keys, ids, within=120)
+    assert stack.api is not None
+    api = _metrics(f"{stack.api.url}/metrics")
+    assert _sum(api, "resumeflow_applications_submitted_total", outcome="accepted") >= 3
+    assert _sum(
+        api, "resumeflow_http_request_duration_seconds_count",
+        route="/v1/applications", method="POST", status="202",
+    ) >= 3  # fmt: skip
+    worker = _metrics(f"http://127.0.0.1:{stack.worker_metrics}/metrics")
+    assert (
+        _sum(worker, "resumeflow_stage_duration_seconds_count", stage="parse", outcome="done") >= 3
+    )
+    assert _sum(worker, "resumeflow_applications_finished_total", status="completed") >= 3
+    assert ("resumeflow_queue_length", frozenset({("queue", "resumeflow")})) in worker
+    projector = _metrics(f"http://127.0.0.1:{stack.projector_metrics}/metrics")
+    assert _sum(projector, "resumeflow_projection_lag_seconds_count", group="projection") >= 21
+    assert _sum(projector, "resumeflow_projected_events_total", group="projection") >= 21
+    assert any(n == "resumeflow_projection_lag_entries" for n, _ in projector)
+
+    lines = [json.loads(x) for x in (stack.tmp / "worker.log").read_text().splitlines()
+             if x.startswith("{")]  # fmt: skip
+    outcomes = [x for x in lines if x.get("application_id") == ids[0] and "stage" in x]
+    assert {x["stage"] for x in outcomes} >= {"store", "extract", "parse", "embed", "score"}
+    for line in outcomes:
+        assert line["outcome"] in ("done", "retry", "pending", "failed", "skipped")
+        assert line["attempt"] >= 1 and line["duration_ms"] >= 0
+        assert "trace_id" in line  # None here: tracing is off (test_tracing.py checks it on)
+    every_log = "".join(
+        (stack.tmp / f"{n}.log").read_text() for n in ("worker", "projector", "api")
+    )
+    assert "applicant@example.org" not in every_log and "Applicant" not in every_log

@@ -3,6 +3,7 @@ and the projector run as processes on real Redis and Postgres."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -106,6 +107,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Itera
         OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{receiver.port}",
         OTEL_BSP_SCHEDULE_DELAY="200",
         RESUMEFLOW_TRACE_URL="http://jaeger.example:16686/trace/{trace_id}",
+        RESUMEFLOW_LOG_FORMAT="json",
     )
     try:
         running.start()
@@ -177,6 +179,10 @@ def test_one_application_is_one_trace_across_the_api_the_worker_and_the_projecto
                for s in projected)  # fmt: skip
     server = roots[0]
     assert server.attributes.get("resumeflow.application.id") == app
+    logged = [json.loads(x) for x in (stack.tmp / "worker.log").read_text().splitlines()
+              if x.startswith("{")]  # fmt: skip
+    outcomes = [x for x in logged if x.get("application_id") == app and "stage" in x]
+    assert len(outcomes) >= 5 and {x["trace_id"] for x in outcomes} == {trace_id}
     linked = [s for s in receiver.snapshot() if trace_id in s.links]
     assert linked  # the projector's deliveries link to the traces of their events
 

@@ -16,6 +16,7 @@ import time
 from redis.asyncio import Redis
 
 from resumeflow.domain.errors import StageError
+from resumeflow.metrics import RATE_LIMIT_WAIT
 
 __all__ = ["RedisTokenBucket"]
 
@@ -63,10 +64,12 @@ class RedisTokenBucket:
         self.max_wait_seconds = max_wait_seconds
 
     async def acquire(self) -> None:
-        deadline = time.monotonic() + self.max_wait_seconds
+        began = time.monotonic()
+        deadline = began + self.max_wait_seconds
         while True:
             wait_ms = int(await self._script(keys=[self.key], args=[self.rate, self.burst]))
             if wait_ms <= 0:
+                RATE_LIMIT_WAIT.observe(time.monotonic() - began)
                 return
             if time.monotonic() + wait_ms / 1000 > deadline:
                 raise StageError(

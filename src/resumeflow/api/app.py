@@ -7,18 +7,23 @@ connects at import time. Every error is a problem document (problems.py).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from resumeflow.api import problems
 from resumeflow.api.routes.applications import applications_router
 from resumeflow.api.routes.job_posts import job_posts_router
 from resumeflow.api.routes.operations import operations_router
 from resumeflow.bootstrap.api import api_runtime
+from resumeflow.bootstrap.logs import configure_logging
 from resumeflow.bootstrap.settings import Settings
 from resumeflow.bootstrap.telemetry import configure_tracing
+from resumeflow.metrics import HTTP_REQUEST_DURATION
 
 __all__ = ["create_app", "factory"]
 
@@ -47,6 +52,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=problems.PROBLEMS,
     )
     problems.install(app)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        """Prometheus' text format (not part of the API's document)."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.middleware("http")
+    async def timed(request: Request, call_next: Any) -> Any:
+        began = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        HTTP_REQUEST_DURATION.labels(
+            request.method, getattr(route, "path", "unmatched"), str(response.status_code)
+        ).observe(time.perf_counter() - began)
+        return response
+
     tracing = configure_tracing("resumeflow-api")
     if tracing is not None:
         from opentelemetry.instrumentation.celery import CeleryInstrumentor
@@ -64,5 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def factory() -> FastAPI:
-    """For ``uvicorn --factory resumeflow.api.app:factory``: settings from the environment."""
-    return create_app(Settings())
+    """For ``uvicorn --factory resumeflow.api.app:factory``: settings from the environment; each
+    server process (``--workers``) sets up its own logging."""
+    settings = Settings()
+    configure_logging(settings.log_format)
+    return create_app(settings)

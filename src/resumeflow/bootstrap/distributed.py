@@ -9,6 +9,8 @@ event log is always the Redis Streams store.
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -109,6 +111,7 @@ async def open_worker_runtime(settings: Settings) -> WorkerRuntime:
                 max_seconds=settings.retry_max_seconds,
             ),
             traceparent=current_traceparent,
+            worker=f"{socket.gethostname()}:{os.getpid()}",
         )
     except BaseException:
         await stack.aclose()

@@ -198,6 +198,12 @@ class Settings(BaseSettings):
         default=None, description="the Redis Streams event log; set: distributed mode"
     )
     broker_url: str | None = Field(default=None, description="Celery's broker; default: redis_url")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="json: one JSON object per line, with trace ids"
+    )
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, description="workers and the projector: Prometheus port"
+    )
     trace_url: str | None = Field(
         default=None,
         description="a trace UI's page, with {trace_id}: e.g. http://jaeger:16686/trace/{trace_id}",

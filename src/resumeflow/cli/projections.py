@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -24,12 +23,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
+from resumeflow.bootstrap.logs import LogFormat, configure_logging
 from resumeflow.bootstrap.projector import groups, run_projector
 from resumeflow.bootstrap.settings import Settings
 from resumeflow.database.engine import create_engine
 from resumeflow.database.migrate import current_revision, head, upgrade
 from resumeflow.eventstore.redis_client import create_redis
 from resumeflow.eventstore.redis_streams import RedisStreamEventStore
+from resumeflow.metrics import FeedLagCollector, serve
 from resumeflow.projections.catalog import read_models
 from resumeflow.projections.rebuild import rebuild
 from resumeflow.projections.status import (
@@ -83,6 +84,13 @@ def projector(
     consumer_name: Annotated[
         str | None, typer.Option(help="stable per replica [default: the host name]")
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="serve Prometheus metrics [default: $RESUMEFLOW_METRICS_PORT]"),
+    ] = None,
+    log_format: Annotated[
+        LogFormat | None, typer.Option(help="text or json [default: $RESUMEFLOW_LOG_FORMAT]")
+    ] = None,
 ) -> None:
     """Run the projector: consumer groups on every feed partition, until SIGINT/SIGTERM."""
     settings = _settings(database_url, redis_url)
@@ -90,7 +98,15 @@ def projector(
         raise typer.BadParameter("set RESUMEFLOW_REDIS_URL (or --redis-url): the feed to project")
     if consumer_name:
         settings.projections.consumer_name = consumer_name
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(log_format or settings.log_format)
+    port = metrics_port or settings.metrics_port
+    if port:
+        feed = RedisStreamEventStore(
+            create_redis(settings.log_redis_url),
+            partitions=settings.log.stream_partitions,
+            prefix=settings.log.stream_prefix,
+        ).feed_keys
+        serve(port, FeedLagCollector(settings.log_redis_url, feed))
     asyncio.run(run_projector(settings))
 
 

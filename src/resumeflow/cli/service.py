@@ -68,6 +68,7 @@ def api(
         port=port,
         workers=workers,
         log_level=log_level,
+        log_config=None,  # the factory sets up logging (text or JSON) in each process
         access_log=False,  # paths and ids only would be fine, but one line per request is noise
     )
 

@@ -23,7 +23,9 @@ import typer
 from rich.console import Console
 
 from resumeflow.bootstrap.distributed import open_worker_runtime
+from resumeflow.bootstrap.logs import LogFormat, configure_logging
 from resumeflow.bootstrap.settings import Settings
+from resumeflow.metrics import QueueLengthCollector, serve
 
 __all__ = ["register", "sweep", "worker"]
 
@@ -49,6 +51,13 @@ def worker(
     hostname: Annotated[
         str | None, typer.Option("--hostname", "-n", help="node name, e.g. w1@%h")
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="serve Prometheus metrics [default: $RESUMEFLOW_METRICS_PORT]"),
+    ] = None,
+    log_format: Annotated[
+        LogFormat | None, typer.Option(help="text or json [default: $RESUMEFLOW_LOG_FORMAT]")
+    ] = None,
 ) -> None:
     """Run a Celery worker for the stage tasks (as ``celery -A resumeflow.tasks worker``)."""
     from resumeflow.tasks import app as celery
@@ -60,6 +69,15 @@ def worker(
             "the distributed mode"
         )
 
+    configure_logging(log_format or settings.log_format, loglevel)
+    port = metrics_port or settings.metrics_port
+    if port:
+        if (pool or settings.workers.worker_pool) == "prefork":
+            raise typer.BadParameter(
+                "metrics are kept per process: serve them with the threads pool (the default)",
+                param_hint="--metrics-port",
+            )
+        serve(port, QueueLengthCollector(settings.celery_broker_url, [settings.workers.queue]))
     argv = ["worker", f"--loglevel={loglevel}"]
     if pool is not None:
         # celery reads an explicit "-P prefork" as its default and lets the configured pool

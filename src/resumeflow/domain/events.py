@@ -38,6 +38,8 @@ __all__ = [
     "ResumeParsed",
     "Stage",
     "StageFailed",
+    "StageOutcome",
+    "StageRun",
     "TextExtracted",
     "Upcaster",
     "default_codec",
@@ -64,6 +66,23 @@ class EventPayload(BaseModel):
     schema_version: ClassVar[int] = 1
 
 
+class StageRun(BaseModel):
+    """Which run of a stage recorded an event: the worker, when it began, its attempt. What an
+    operator's timeline needs to tell time spent waiting in a queue from time spent working."""
+
+    model_config = ConfigDict(frozen=True)
+
+    worker: str
+    started_at: AwareDatetime
+    attempt: int = Field(ge=1)
+
+
+class StageOutcome(EventPayload):
+    """Base of the events a stage run records (its success, a failed attempt, the failure)."""
+
+    run: StageRun | None = None
+
+
 class ApplicationReceived(EventPayload):
     type_name: ClassVar[str] = "application.received"
 
@@ -84,7 +103,7 @@ class ApplicationReceived(EventPayload):
     )
 
 
-class FileStored(EventPayload):
+class FileStored(StageOutcome):
     type_name: ClassVar[str] = "application.stored"
 
     blob_key: str
@@ -103,7 +122,7 @@ class PageSummary(BaseModel):
     """OCR pages: the engine's mean word confidence (0..1); None for a text layer."""
 
 
-class TextExtracted(EventPayload):
+class TextExtracted(StageOutcome):
     type_name: ClassVar[str] = "application.text_extracted"
 
     text: str
@@ -111,14 +130,14 @@ class TextExtracted(EventPayload):
     extractor: str
 
 
-class ResumeParsed(EventPayload):
+class ResumeParsed(StageOutcome):
     type_name: ClassVar[str] = "application.parsed"
 
     resume: ParsedResume
     parser: str
 
 
-class ResumeEmbedded(EventPayload):
+class ResumeEmbedded(StageOutcome):
     type_name: ClassVar[str] = "application.embedded"
 
     vector: tuple[float, ...]
@@ -126,18 +145,18 @@ class ResumeEmbedded(EventPayload):
     model_version: str
 
 
-class ApplicationScored(EventPayload):
+class ApplicationScored(StageOutcome):
     type_name: ClassVar[str] = "application.scored"
 
     job_post_id: UUID
     breakdown: ScoreBreakdown
 
 
-class ApplicationCompleted(EventPayload):
+class ApplicationCompleted(StageOutcome):
     type_name: ClassVar[str] = "application.completed"
 
 
-class StageFailed(EventPayload):
+class StageFailed(StageOutcome):
     """One failed attempt at a stage. ``retryable`` False means no further attempt will follow."""
 
     type_name: ClassVar[str] = "application.stage_failed"
@@ -149,7 +168,7 @@ class StageFailed(EventPayload):
     detail: str = ""
 
 
-class ApplicationFailed(EventPayload):
+class ApplicationFailed(StageOutcome):
     type_name: ClassVar[str] = "application.failed"
 
     stage: Stage

@@ -58,4 +58,6 @@ class Services:
     max_upload_bytes: int = 10 * 1024 * 1024
     clock: Callable[[], datetime] = _utcnow
     traceparent: Callable[[], str | None] = _no_trace
+    worker: str = "embedded"
+    """Who runs the stages here (a worker's host and pid), recorded on the events they append."""
     """The current W3C trace context, recorded on every event (bootstrap wires OpenTelemetry)."""

@@ -26,6 +26,8 @@ from resumeflow.domain.events import (
     ResumeParsed,
     Stage,
     StageFailed,
+    StageOutcome,
+    StageRun,
     TextExtracted,
 )
 from resumeflow.domain.ports import BlobNotFound, DocumentRef
@@ -51,6 +53,8 @@ class StageResult:
     outcome: Outcome
     state: ApplicationState
     delay: float = 0.0
+    attempt: int = 0
+    """The attempt this run was at its stage (0: it did not run)."""
 
     @property
     def next_stage(self) -> Stage | None:
@@ -71,19 +75,20 @@ async def run_stage(services: Services, application_id: UUID, stage: Stage) -> S
     state, last = await load_state(services, application_id)
     if state.next_stage is not stage:
         return StageResult(Outcome.SKIPPED, state)
+    run = StageRun(worker=services.worker, started_at=services.clock(), attempt=state.attempts + 1)
     try:
         payload = await _perform(services, state, stage)
     except StagePending as pending:
-        return StageResult(Outcome.PENDING, state, pending.retry_after_seconds)
+        return StageResult(Outcome.PENDING, state, pending.retry_after_seconds, run.attempt)
     except StageError as error:
-        return await _record_failure(services, state, last, stage, error)
+        return await _record_failure(services, state, last, stage, error, run)
     except Exception as error:  # a bug or an unforeseen fault: bounded retries, then failed
         log.exception("stage %s of %s raised", stage, application_id)
         unexpected = StageError(
             "unexpected_error", f"{type(error).__name__}: {error}", retryable=True
         )
-        return await _record_failure(services, state, last, stage, unexpected)
-    return await _append(services, state, last, [payload], Outcome.DONE)
+        return await _record_failure(services, state, last, stage, unexpected, run)
+    return await _append(services, state, last, [payload], Outcome.DONE, run)
 
 
 async def _perform(services: Services, state: ApplicationState, stage: Stage) -> EventPayload:
@@ -163,8 +168,9 @@ async def _record_failure(
     last: EventEnvelope,
     stage: Stage,
     error: StageError,
+    run: StageRun,
 ) -> StageResult:
-    attempt = state.attempts + 1
+    attempt = run.attempt
     again = error.retryable and attempt < services.retry.max_attempts
     payloads: list[EventPayload] = [
         StageFailed(
@@ -172,16 +178,19 @@ async def _record_failure(
         )
     ]
     if again:
-        result = await _append(services, state, last, payloads, Outcome.RETRY)
+        result = await _append(services, state, last, payloads, Outcome.RETRY, run)
         delay = services.retry.delay(attempt)
         return StageResult(
-            result.outcome, result.state, delay if result.outcome is Outcome.RETRY else 0.0
+            result.outcome,
+            result.state,
+            delay if result.outcome is Outcome.RETRY else 0.0,
+            result.attempt,
         )
     detail = error.detail
     if error.retryable:
         detail = f"gave up after {attempt} attempts; last: {error.detail}"
     payloads.append(ApplicationFailed(stage=stage, reason=error.reason, detail=detail))
-    return await _append(services, state, last, payloads, Outcome.FAILED)
+    return await _append(services, state, last, payloads, Outcome.FAILED, run)
 
 
 async def _append(
@@ -190,6 +199,7 @@ async def _append(
     last: EventEnvelope,
     payloads: list[EventPayload],
     outcome: Outcome,
+    run: StageRun,
 ) -> StageResult:
     traceparent = services.traceparent()
     now = services.clock()
@@ -197,7 +207,9 @@ async def _append(
         EventEnvelope.new(
             application_id=state.application_id,
             version=state.version + offset,
-            payload=payload,
+            payload=payload.model_copy(update={"run": run})
+            if isinstance(payload, StageOutcome)
+            else payload,
             correlation_id=state.correlation_id,
             causation_id=last.event_id,
             traceparent=traceparent,
@@ -212,4 +224,4 @@ async def _append(
         return StageResult(Outcome.SKIPPED, fresh)
     for event in events:
         state = apply(state, event)
-    return StageResult(outcome, state)
+    return StageResult(outcome, state, attempt=run.attempt)

@@ -47,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from resumeflow.database.tables import dead_letters
 from resumeflow.domain.events import EventCodec, EventEnvelope, default_codec
 from resumeflow.eventstore.wire import CONTENT_TYPE, decode_entry, entry_headers
+from resumeflow.metrics import DEAD_LETTERS, PROJECTED_EVENTS, PROJECTION_LAG
 from resumeflow.projections.batch import History, project
 from resumeflow.projections.model import Projection, Upsert
 from resumeflow.projections.writers import Checkpoint
@@ -215,7 +216,9 @@ class GroupProjector:
                 began = time.time_ns()
                 await self._write([event for _, event in decoded], checkpoints)
                 applied = [entry_id for entry_id, _ in decoded]
-                self._traced([event for _, event in decoded], began, time.time_ns())
+                committed = time.time_ns()
+                self._traced([event for _, event in decoded], began, committed)
+                self._measured(applied, committed)
             except Exception as batch_error:
                 if is_outage(batch_error):
                     raise
@@ -231,6 +234,13 @@ class GroupProjector:
             by_id = dict(zip(ids, entries, strict=True))
             for entry_id, reason in failed.items():
                 await self._failed(stream, entry_id, by_id[entry_id], reason)
+
+    def _measured(self, entry_ids: Sequence[bytes], committed_ns: int) -> None:
+        """Lag: from each entry's append (its id is Redis's clock) to the commit."""
+        lag = PROJECTION_LAG.labels(self.group.name)
+        for entry_id in entry_ids:
+            lag.observe(max(0.0, committed_ns / 1e9 - int(entry_id.split(b"-", 1)[0]) / 1000))
+        PROJECTED_EVENTS.labels(self.group.name).inc(len(entry_ids))
 
     def _traced(self, events: Sequence[EventEnvelope], began: int, ended: int) -> None:
         """A span per application in its own trace (the delivery's span, FastStream's, links to
@@ -304,6 +314,7 @@ class GroupProjector:
             return
         await self._dead_letter(stream, entry_id, fields, error, deliveries)
         await self.redis.xack(stream, self.group.name, entry_id)
+        DEAD_LETTERS.labels(self.group.name).inc()
         log.error(
             "%s failed %d times, dead-lettered", where, deliveries, exc_info=error
         )  # fmt: skip

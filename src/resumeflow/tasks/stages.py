@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from uuid import UUID
 
 from resumeflow.bootstrap.celery import Dispatch
 from resumeflow.domain.events import Stage
+from resumeflow.metrics import APPLICATIONS_FINISHED, STAGE_DURATION
 from resumeflow.pipeline.services import Services
 from resumeflow.pipeline.stages import Outcome, StageResult, run_stage
 
@@ -37,6 +39,33 @@ async def _run(services: Services, application_id: UUID, stage: Stage) -> StageR
     if result.outcome is Outcome.DONE and result.next_stage is Stage.COMPLETE:
         return await run_stage(services, application_id, Stage.COMPLETE)
     return result
+
+
+def _measured(stage: Stage, result: StageResult, seconds: float) -> None:
+    """The stage's metrics, and its one log line (ids, stage, outcome, attempt, duration; never
+    what the resume says)."""
+    STAGE_DURATION.labels(stage.value, result.outcome.value).observe(seconds)
+    state = result.state
+    if result.outcome in (Outcome.DONE, Outcome.FAILED) and state.is_terminal:
+        APPLICATIONS_FINISHED.labels(
+            state.status.value,
+            state.failure_stage.value if state.failure_stage else "",
+            state.failure_reason or "",
+        ).inc()
+    log.info(
+        "stage %s of %s: %s",
+        stage.value,
+        state.application_id,
+        result.outcome.value,
+        extra={
+            "application_id": str(state.application_id),
+            "stage": stage.value,
+            "outcome": result.outcome.value,
+            "attempt": result.attempt,
+            "duration_ms": round(seconds * 1000, 1),
+            "status": state.status.value,
+        },
+    )
 
 
 def _bucket(seconds: float) -> float:
@@ -54,12 +83,15 @@ async def run_one(
 ) -> tuple[StageResult | None, Dispatch | None]:
     """Run ``stage`` of the application; its result, and the message its outcome calls for."""
     app = application_id
+    began = time.perf_counter()
     try:
         result = await _run(services, app, stage)
+        _measured(stage, result, time.perf_counter() - began)
     except LookupError:
         log.error("stage %s: no application %s; dropped", stage, app)
         return None, None
     except Exception as error:  # the log or a client away: again, with backoff, bounded
+        STAGE_DURATION.labels(stage.value, "error").observe(time.perf_counter() - began)
         if polls + 1 > max_polls:
             log.error("stage %s of %s keeps failing; left to the sweeper", stage, app)
             return None, None

@@ -35,7 +35,9 @@ from resumeflow.bootstrap.api import OPEN_STATUSES, ApiRuntime
 from resumeflow.bootstrap.settings import Settings
 from resumeflow.bootstrap.telemetry import tag_application, trace_id_of, trace_link
 from resumeflow.domain.application import fold
+from resumeflow.domain.errors import DomainError, UploadRejected
 from resumeflow.domain.events import EventEnvelope
+from resumeflow.metrics import APPLICATIONS_SUBMITTED
 from resumeflow.pipeline.operator import replay, retry_application
 from resumeflow.pipeline.submit import SubmitApplication, submit_application
 from resumeflow.projections import queries
@@ -166,20 +168,28 @@ def applications_router(settings: Settings) -> APIRouter:
         """Accept a resume for a job post (202); its stages run after the answer."""
         await _refuse_when_full(runtime)
         data = await file.read()
-        accepted = await submit_application(
-            runtime.services,
-            SubmitApplication(
-                job_post_id=job_post_id,
-                email=email,
-                name=name,
-                filename=file.filename or "upload",
-                content_type=file.content_type,
-                data=data,
-                submitted_by=caller.key_id,
-                idempotency_key=idempotency_key,
-            ),
-            runtime.dispatcher,
-        )
+        try:
+            accepted = await submit_application(
+                runtime.services,
+                SubmitApplication(
+                    job_post_id=job_post_id,
+                    email=email,
+                    name=name,
+                    filename=file.filename or "upload",
+                    content_type=file.content_type,
+                    data=data,
+                    submitted_by=caller.key_id,
+                    idempotency_key=idempotency_key,
+                ),
+                runtime.dispatcher,
+            )
+        except UploadRejected as refused:
+            APPLICATIONS_SUBMITTED.labels(refused.reason).inc()
+            raise
+        except DomainError as refused:
+            APPLICATIONS_SUBMITTED.labels(type(refused).__name__).inc()
+            raise
+        APPLICATIONS_SUBMITTED.labels("repeated" if accepted.repeated else "accepted").inc()
         tag_application(accepted.application_id)
         state = accepted.state
         location = f"/v1/applications/{accepted.application_id}"
