@@ -13,7 +13,7 @@ import pytest
 from redis import Redis
 
 from tests.conftest import EXTERNAL, REPO_ROOT, needs_shared, shared_resumes
-from tests.e2e.harness import Keys
+from tests.e2e.harness import Keys, resumeflow
 from tests.e2e.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -130,6 +130,17 @@ def test_a_failed_application_is_retried_and_a_dead_letter_redriven(
     assert retried.status_code == 202, retried.text
     again = _ended(client, keys, [application_id], within=120)[application_id]
     assert again["version"] > failed["version"]
+    line = client.get(
+        f"/v1/applications/{application_id}/timeline", headers=keys.auth(keys.reader)
+    ).json()
+    types = [step["type"] for step in line["steps"]]
+    assert types[:3] == ["application.received", "application.stored", "application.stage_failed"]
+    assert "application.retried" in types
+    runs = [step for step in line["steps"] if step["stage"]]
+    assert runs and all(s["worker"] and s["waited_seconds"] >= 0 for s in runs)
+    assert [s["attempt"] for s in runs if s["stage"] == "extract"] == [1, 1]  # tried again
+    printed = resumeflow(["timeline", application_id], stack.env)
+    assert "waiting" in printed and "stage_failed" in printed
 
     # a dead letter: an entry the projector cannot decode, put on the feed by hand
     redis = Redis.from_url(stack.redis.url)

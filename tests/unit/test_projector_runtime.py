@@ -75,3 +75,11 @@ def test_fetch_errors_become_one_short_line_per_interval() -> None:
     assert keep.filter(second) is False
     other = logging.LogRecord("p", logging.INFO, __file__, 1, "started", None, None)
     assert keep.filter(other) is True
+
+
+def test_faststream_s_per_subscriber_lifecycle_lines_are_dropped() -> None:
+    keep = FetchErrors()
+    for message in ("rf:feed:0 | - `Projection` waiting for messages",
+                    "callback for Task-19 is being executed..."):  # fmt: skip
+        record = logging.LogRecord("p", logging.INFO, __file__, 1, message, None, None)
+        assert keep.filter(record) is False

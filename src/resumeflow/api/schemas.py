@@ -23,6 +23,8 @@ __all__ = [
     "JobPostPage",
     "Ready",
     "StatusChange",
+    "TimelineOut",
+    "TimelineStep",
 ]
 
 
@@ -132,6 +134,31 @@ class HistoryStep(_Out):
 class HistoryOut(_Out):
     application_id: UUID
     steps: list[HistoryStep]
+
+
+class TimelineStep(_Out):
+    version: int
+    type: str
+    at: datetime
+    at_seconds: float = Field(description="since the application was received")
+    stage: str | None
+    worker: str | None
+    attempt: int | None
+    waited_seconds: float | None = Field(description="due, but waiting for a worker")
+    worked_seconds: float | None = Field(description="a worker on it")
+    note: str | None = Field(description="a failure's reason, a retry's reason")
+    trace_id: str | None
+
+
+class TimelineOut(_Out):
+    application_id: UUID
+    status: str
+    elapsed_seconds: float
+    waited_seconds: float
+    worked_seconds: float
+    trace_ids: list[str]
+    trace_links: list[str]
+    steps: list[TimelineStep]
 
 
 class StatusChange(_Out):

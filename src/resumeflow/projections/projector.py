@@ -130,8 +130,12 @@ class _OutageLog:
 
 
 class FetchErrors(logging.Filter):
-    """FastStream logs every failed read with its traceback (``Message fetch error``) every few
-    seconds per subscriber while Redis is away: keep one short line per interval instead."""
+    """FastStream's log, made readable: it logs every failed read with its traceback (``Message
+    fetch error``) every few seconds per subscriber while Redis is away (kept: one short line per
+    interval), and a line per subscriber as each starts and stops (dropped: the projector says
+    in one line what it runs)."""
+
+    _PER_SUBSCRIBER = ("waiting for messages", "is being executed")
 
     def __init__(self, every: float = 30.0) -> None:
         super().__init__()
@@ -139,7 +143,10 @@ class FetchErrors(logging.Filter):
         self._said = -every
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.getMessage() != "Message fetch error":
+        message = record.getMessage()
+        if any(part in message for part in self._PER_SUBSCRIBER):
+            return False
+        if message != "Message fetch error":
             return True
         now = time.monotonic()
         if now - self._said < self.every:
@@ -421,6 +428,14 @@ def build_app(
 
     async def create_groups() -> None:
         await ensure_groups(redis, streams, [p.group.name for p in projectors])
+        for projector in projectors:
+            log.info(
+                "projecting %s into %s on %d partitions as %s (a reader and a claimer each)",
+                projector.group.name,
+                ", ".join(t.name for p in projector.group.projections for t in p.tables),
+                len(streams),
+                reading.consumer_name,
+            )
 
     return FastStream(broker, on_startup=[create_groups], logger=log)
 

@@ -30,6 +30,8 @@ from resumeflow.api.schemas import (
     HistoryOut,
     HistoryStep,
     StatusChange,
+    TimelineOut,
+    TimelineStep,
 )
 from resumeflow.bootstrap.api import OPEN_STATUSES, ApiRuntime
 from resumeflow.bootstrap.settings import Settings
@@ -38,12 +40,12 @@ from resumeflow.domain.application import fold
 from resumeflow.domain.errors import DomainError, UploadRejected
 from resumeflow.domain.events import EventEnvelope
 from resumeflow.metrics import APPLICATIONS_SUBMITTED
-from resumeflow.pipeline.operator import replay, retry_application
+from resumeflow.pipeline.operator import TimelineEntry, replay, retry_application, timeline
 from resumeflow.pipeline.submit import SubmitApplication, submit_application
 from resumeflow.projections import queries
 from resumeflow.projections.applications import row_from_state
 
-__all__ = ["applications_router"]
+__all__ = ["applications_router", "timeline_out"]
 
 _TERMINAL = ("completed", "failed")
 
@@ -266,6 +268,15 @@ def applications_router(settings: Settings) -> APIRouter:
             steps=[_step(event, state, template) for event, state in steps],
         )
 
+    @router.get("/{application_id}/timeline", response_model=TimelineOut)
+    async def timeline_(runtime: Runtime, caller: AnyCaller, application_id: UUID) -> TimelineOut:
+        """The application on one time axis: each event, each stage run with its worker and
+        attempt, the time it waited for a worker and the time it was worked on, its trace."""
+        await _row(runtime, application_id, caller)
+        entries = await timeline(runtime.services, application_id)
+        state = fold(e.event for e in entries)
+        return timeline_out(entries, state, runtime.settings.trace_url)
+
     @router.post(
         "/{application_id}/retry",
         status_code=202,
@@ -353,3 +364,42 @@ def _step(event: EventEnvelope, state: Any, trace_url: str | None) -> HistorySte
         payload=payload,
         state=summary,
     )
+
+
+def timeline_out(entries: list[TimelineEntry], state: Any, trace_url: str | None) -> TimelineOut:
+    """The timeline's answer (the API's and the CLI's ``--json``)."""
+    steps = []
+    for entry in entries:
+        event = entry.event
+        payload = event.payload
+        note = getattr(payload, "reason", None) or None
+        steps.append(
+            TimelineStep(
+                version=event.version,
+                type=event.type,
+                at=event.occurred_at,
+                at_seconds=round(entry.at_seconds, 3),
+                stage=entry.stage.value if entry.stage else None,
+                worker=entry.worker,
+                attempt=entry.attempt,
+                waited_seconds=_rounded(entry.waited_seconds),
+                worked_seconds=_rounded(entry.worked_seconds),
+                note=note,
+                trace_id=trace_id_of(event.traceparent),
+            )
+        )
+    traces = list(dict.fromkeys(s.trace_id for s in steps if s.trace_id))
+    return TimelineOut(
+        application_id=state.application_id,
+        status=state.status.value,
+        elapsed_seconds=round(entries[-1].at_seconds, 3),
+        waited_seconds=round(sum(e.waited_seconds or 0 for e in entries), 3),
+        worked_seconds=round(sum(e.worked_seconds or 0 for e in entries), 3),
+        trace_ids=traces,
+        trace_links=[link for t in traces if (link := trace_link(t, trace_url))],
+        steps=steps,
+    )
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
