@@ -5,8 +5,8 @@ has a bounded set of values: stages, outcomes, failure reasons (stable codes), H
 route templates, queues, consumer groups. Never an application id.
 
 Exposed on the API at ``/metrics``, and by ``resumeflow worker --metrics-port`` and
-``resumeflow projector --metrics-port`` (docs/operations/observability.md lists them and what to alert
-on).
+``resumeflow projector --metrics-port`` (docs/operations/observability.md lists them and what to
+alert on).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from resumeflow.domain.errors import (
     UploadRejected,
 )
 from resumeflow.domain.events import Stage
+from resumeflow.domain.resume import ParsedResume
 from resumeflow.pipeline.operator import replay, retry_application
 from resumeflow.pipeline.runner import drive
 from resumeflow.pipeline.services import RetryPolicy, Services
@@ -160,6 +161,37 @@ async def test_an_unexpected_exception_is_retried_then_fails_with_its_name() -> 
     state = await drive(services, app)
     assert state.status is Status.FAILED and state.failure_reason == "unexpected_error"
     assert "ZeroDivisionError" in (state.failure_detail or "")
+
+
+class _HungParser:
+    """A parser whose call never answers (a remote API that accepted the request and hangs)."""
+
+    name = "hung"
+
+    async def parse(self, text: str) -> ParsedResume:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_a_stage_past_its_timeout_is_a_retryable_failure_then_fails_with_the_reason() -> None:
+    services = await make_services()
+    services.parser = _HungParser()
+    services.stage_timeout = 0.05
+    app = (await submit_application(services, command())).application_id
+    state = await drive(services, app)
+    assert (state.status, state.failure_stage, state.failure_reason) == (
+        Status.FAILED,
+        Stage.PARSE,
+        "stage_timeout",
+    )
+    failures = [
+        e.payload for e in await services.events.read(app) if e.type.endswith("stage_failed")
+    ]
+    assert [(f.attempt, f.reason) for f in failures] == [  # type: ignore[attr-defined]
+        (1, "stage_timeout"),
+        (2, "stage_timeout"),
+        (3, "stage_timeout"),
+    ]
 
 
 async def test_pending_remote_work_records_nothing_and_keeps_its_request_token() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
+from typing import Any
 from uuid import UUID, uuid4
 
 from resumeflow.bootstrap.celery import Dispatch
@@ -101,3 +103,23 @@ async def test_skipped_and_failed_and_unknown_send_nothing() -> None:
     assert await plan(services, Stage.STORE, uuid4()) is None
     state, _ = await load_state(services, failing)
     assert state.status is Status.FAILED
+
+
+async def test_a_run_past_the_soft_limit_is_cancelled_and_its_stage_sent_again() -> None:
+    services = await make_services()
+    (app,) = await stored(services)
+    hang = asyncio.Event()
+    read = services.events.read
+
+    async def hung_read(application_id: UUID, *, after_version: int = 0) -> Any:
+        await hang.wait()  # the log stops answering
+        return await read(application_id, after_version=after_version)
+
+    services.events.read = hung_read  # type: ignore[method-assign]
+    result, message = await run_one(services, Stage.EXTRACT, app, polls=2, soft_limit=0.05)
+
+    assert result is None
+    assert message is not None and (message.stage, message.polls) == (Stage.EXTRACT, 3)
+    services.events.read = read  # type: ignore[method-assign]
+    state, _ = await load_state(services, app)
+    assert state.next_stage is Stage.EXTRACT and state.attempts == 0

@@ -11,7 +11,9 @@ docs/adr/0004-async-bridge.md):
   worker that dies leaves its messages unacked, and a surviving worker hands them out again once
   they are ``visibility_timeout`` old (it looks every ``unacked_restore_seconds``);
 - ``visibility_timeout`` exceeds the hard time limit plus the longest countdown (checked by the
-  settings), or the broker would hand a running or waiting task to a second worker.
+  settings), or the broker would hand a running or waiting task to a second worker;
+- a Redis broker goes through bootstrap/broker.py's transport, with which a worker reconnects
+  after a Redis restart instead of exiting.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from uuid import UUID
 
 from celery import Celery
 
+from resumeflow.bootstrap.broker import TRANSPORT
 from resumeflow.bootstrap.settings import Settings
 from resumeflow.domain.events import Stage
 
@@ -35,6 +38,8 @@ __all__ = [
 ]
 
 STAGE_TASK = "resumeflow.run_stage"
+PUBLISH_RETRY = {"max_retries": 30, "interval_start": 0, "interval_step": 0.5, "interval_max": 2}
+"""A send retries for about a minute (0 + 0.5 + 1 + 1.5 + 2 x 27 s) before it raises."""
 SWEEP_TASK = "resumeflow.sweep"
 
 
@@ -74,6 +79,8 @@ def create_celery(settings: Settings) -> Celery:
     # worker`` refuses to start that way, and nothing connects until a task is sent.
     broker = settings.broker_url or settings.redis_url
     celery = Celery("resumeflow", broker=broker, set_as_current=False)
+    if broker and broker.split("://", 1)[0] in ("redis", "rediss"):
+        celery.conf.broker_transport = TRANSPORT  # rides out a Redis restart: bootstrap/broker.py
     celery.conf.update(
         task_serializer="json",
         accept_content=["json"],
@@ -97,6 +104,10 @@ def create_celery(settings: Settings) -> Celery:
             "unacked_restore_throttle": 1,  # scan on every interval (the index is a sorted set)
         },
         broker_connection_retry_on_startup=True,
+        # a stage's next message is sent after its events are stored: a publish that meets a
+        # restarting broker waits for it (~1 minute) rather than leaving the sweeper to find it
+        task_publish_retry=True,
+        task_publish_retry_policy=PUBLISH_RETRY,
         # Task events cost each message several broker writes (a fifth of a worker's CPU in
         # bench pipeline); Flower turns them on in running workers when it starts watching
         # (its --enable_events default), and `celery control enable_events` does the same.

@@ -112,6 +112,7 @@ async def open_worker_runtime(settings: Settings) -> WorkerRuntime:
             ),
             traceparent=current_traceparent,
             worker=f"{socket.gethostname()}:{os.getpid()}",
+            stage_timeout=settings.workers.stage_timeout_seconds,
         )
     except BaseException:
         await stack.aclose()

@@ -112,8 +112,12 @@ class WorkerSettings(BaseSettings):
     gemini_api_version: str | None = None
     gemini_model: str = "gemini-2.5-flash"
     gemini_embedding_model: str = "gemini-embedding-001"
-    gemini_timeout_seconds: float = Field(default=60.0, gt=0)
-    gemini_http_attempts: int = Field(default=4, ge=1)
+    gemini_timeout_seconds: float = Field(
+        default=20.0, gt=0, description="one Gemini HTTP call; attempts x this < stage timeout"
+    )
+    gemini_http_attempts: int = Field(
+        default=2, ge=1, description="tries of one Gemini call inside a stage run"
+    )
     gemini_rate_per_minute: int = Field(default=600, ge=1)
 
     simulated_s3_seconds: float = Field(default=0.02, ge=0)
@@ -130,19 +134,30 @@ class WorkerSettings(BaseSettings):
     queue: str = Field(default="resumeflow", min_length=1, description="the stage tasks' queue")
 
     max_pending_polls: int = Field(default=360, ge=1, description="Textract polls before giving up")
-    task_soft_time_limit: float = Field(default=240.0, gt=0)
-    task_time_limit: float = Field(default=300.0, gt=0)
+    stage_timeout_seconds: float = Field(
+        default=45.0,
+        gt=0,
+        description="one stage run; past it the run is a retryable stage_timeout failure",
+    )
+    task_soft_time_limit: float = Field(
+        default=55.0, gt=0, description="a task's coroutine is cancelled and sent again"
+    )
+    task_time_limit: float = Field(default=65.0, gt=0, description="a prefork child is killed")
     task_max_retries: int = Field(default=3, ge=0, description="redeliveries of a lost task")
     lost_task_retry_seconds: float = Field(
         default=5.0, ge=0, description="countdown of a task re-sent after its prefork child died"
     )
-    visibility_timeout: int = Field(default=3600, ge=1)
+    visibility_timeout: int = Field(
+        default=100,
+        ge=1,
+        description="an unacked message this old (its worker died) is handed out again",
+    )
     task_events: bool = Field(
         default=False,
         description="send task events from the start (Flower enables them itself when it runs)",
     )
     unacked_restore_seconds: int = Field(
-        default=30,
+        default=10,
         ge=1,
         description="how often a worker hands out again messages past the visibility timeout",
     )
@@ -153,6 +168,8 @@ class WorkerSettings(BaseSettings):
     def _check(self) -> WorkerSettings:
         if self.task_soft_time_limit >= self.task_time_limit:
             raise ValueError("the soft time limit must come before the hard one")
+        if self.stage_timeout_seconds >= self.task_soft_time_limit:
+            raise ValueError("the stage timeout must come before the soft time limit")
         return self
 
 
@@ -212,7 +229,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     max_stage_attempts: int = Field(default=3, ge=1)
     retry_base_seconds: float = Field(default=1.0, ge=0)
-    retry_max_seconds: float = Field(default=60.0, ge=0)
+    retry_max_seconds: float = Field(default=30.0, ge=0)
     embedding_dimension: int = Field(default=512, ge=8)
     ocr_language: str = "eng"
 

@@ -58,6 +58,8 @@ class Services:
     max_upload_bytes: int = 10 * 1024 * 1024
     clock: Callable[[], datetime] = _utcnow
     traceparent: Callable[[], str | None] = _no_trace
+    """The current W3C trace context, recorded on every event (bootstrap wires OpenTelemetry)."""
     worker: str = "embedded"
     """Who runs the stages here (a worker's host and pid), recorded on the events they append."""
-    """The current W3C trace context, recorded on every event (bootstrap wires OpenTelemetry)."""
+    stage_timeout: float | None = None
+    """Seconds one stage run may take before it counts as a retryable ``stage_timeout``."""

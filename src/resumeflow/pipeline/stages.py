@@ -7,6 +7,7 @@ append into a ConcurrencyConflict, which is reported as SKIPPED rather than retr
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
@@ -77,7 +78,13 @@ async def run_stage(services: Services, application_id: UUID, stage: Stage) -> S
         return StageResult(Outcome.SKIPPED, state)
     run = StageRun(worker=services.worker, started_at=services.clock(), attempt=state.attempts + 1)
     try:
-        payload = await _perform(services, state, stage)
+        async with asyncio.timeout(services.stage_timeout):
+            payload = await _perform(services, state, stage)
+    except TimeoutError:
+        timeout = StageError(
+            "stage_timeout", f"no answer within {services.stage_timeout} s", retryable=True
+        )
+        return await _record_failure(services, state, last, stage, timeout, run)
     except StagePending as pending:
         return StageResult(Outcome.PENDING, state, pending.retry_after_seconds, run.attempt)
     except StageError as error:

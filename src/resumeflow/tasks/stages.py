@@ -18,6 +18,7 @@ is lost on the way (a killed worker, a dropped message) is found by the sweeper 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -80,12 +81,18 @@ async def run_one(
     *,
     polls: int = 0,
     max_polls: int = 360,
+    soft_limit: float | None = None,
 ) -> tuple[StageResult | None, Dispatch | None]:
-    """Run ``stage`` of the application; its result, and the message its outcome calls for."""
+    """Run ``stage`` of the application; its result, and the message its outcome calls for.
+
+    Past ``soft_limit`` (the task's soft time limit: the log itself hangs) the run is cancelled
+    and the stage sent again with backoff, like any fault of the log.
+    """
     app = application_id
     began = time.perf_counter()
     try:
-        result = await _run(services, app, stage)
+        async with asyncio.timeout(soft_limit):
+            result = await _run(services, app, stage)
         _measured(stage, result, time.perf_counter() - began)
     except LookupError:
         log.error("stage %s: no application %s; dropped", stage, app)

@@ -4,9 +4,10 @@
 come from ``RESUMEFLOW_*`` variables (bootstrap/settings.py), the app's configuration from
 bootstrap/celery.py (why each reliability option: there). Here: a prefork child that dies is
 re-sent after ``lost_task_retry_seconds`` (Celery's default would be 180 s), at most
-``task_max_retries`` times, so a poison message cannot loop; soft and hard time limits: prefork
-enforces both, and in every pool the task also cancels its coroutine at the soft limit, so a
-hung call cannot hold a thread forever.
+``task_max_retries`` times, so a poison message cannot loop. Time limits, nested: a stage run
+past ``stage_timeout_seconds`` is a retryable ``stage_timeout`` failure in the log; a task past
+the soft limit (the log itself hangs) is cancelled and sent again; prefork kills a child at the
+hard limit, and in every pool the thread stops waiting there, so a hung call cannot hold it.
 
 Every stage is idempotent (``run_stage`` skips what the log shows done, and appends with an
 expected version), so delivery can be at least once.
@@ -94,8 +95,9 @@ def register_tasks(celery: Celery, settings: Settings) -> None:
                 UUID(application_id),
                 polls=polls,
                 max_polls=settings.workers.max_pending_polls,
+                soft_limit=settings.workers.task_soft_time_limit,
             ),
-            timeout=settings.workers.task_soft_time_limit,
+            timeout=settings.workers.task_time_limit,
         )
         if message is not None:
             send(celery, message)

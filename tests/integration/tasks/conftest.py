@@ -249,6 +249,7 @@ async def site(redis_server: RedisServer, key_prefix: str, tmp_path: Path) -> As
         "simulated_textract_poll_seconds": 0.1,
         "simulated_gemini_seconds": 0.2,
         "simulated_embedding_seconds": 0.05,
+        "stage_timeout_seconds": 15,
         "task_soft_time_limit": 20,
         "task_time_limit": 30,
         "retry_base_seconds": 0.2,

@@ -57,6 +57,7 @@ async def test_a_killed_worker_s_stage_is_redone_by_another_with_its_event_once(
     site.worker(
         "b",
         visibility_timeout=3,
+        stage_timeout_seconds=1.0,
         task_soft_time_limit=1.5,
         task_time_limit=2,
         retry_max_seconds=0.5,
