@@ -98,6 +98,7 @@ def receiver() -> Iterator[Receiver]:
     running.thread.start()
     yield running
     running.server.shutdown()
+    running.server.server_close()  # else the listening socket is left to the GC of a later test
 
 
 @pytest.fixture(scope="module")

@@ -119,7 +119,7 @@ async def api_runtime(settings: Settings, *, resume: bool = True) -> AsyncIterat
                 await dispatcher.aclose()
         return
     async with AsyncExitStack() as stack:
-        engine = create_engine(settings.database_url, pool_pre_ping=True)
+        engine = create_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)
         redis = create_redis(settings.log_redis_url)
         stack.push_async_callback(redis.aclose)

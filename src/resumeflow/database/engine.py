@@ -16,9 +16,13 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     SQLite's default deferred transactions fail at once with "database is locked" when two
     readers both try to upgrade to writers; ``BEGIN IMMEDIATE`` makes the second wait instead
     (SQLAlchemy's documented pysqlite recipe). WAL lets readers proceed meanwhile.
+
+    Postgres connections are pinged on checkout: after a server restart every pooled connection
+    is dead, and the projector writes through the raw asyncpg connection, where SQLAlchemy never
+    sees the disconnect that would invalidate the pool.
     """
     if not url.startswith("sqlite"):
-        return create_async_engine(url, **options)
+        return create_async_engine(url, **{"pool_pre_ping": True, **options})
     engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
 
     @event.listens_for(engine.sync_engine, "connect")
