@@ -7,6 +7,8 @@
     resumeflow projections rebuild       rebuild the read models from the log, swap them in
     resumeflow streams status [--json]   per group and partition: lag, pending, dead letters;
                                          per partition: length, the last retention trim
+    resumeflow verify [--json]           read models and archive against the log; exit 1 on a
+                                         difference
 
 Settings come from ``RESUMEFLOW_*`` variables (bootstrap/settings.py); options override them.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -30,6 +32,7 @@ from resumeflow.database.engine import create_engine
 from resumeflow.database.migrate import current_revision, head, upgrade
 from resumeflow.eventstore.redis_client import create_redis
 from resumeflow.eventstore.redis_streams import RedisStreamEventStore
+from resumeflow.eventstore.sql import SqlEventStore
 from resumeflow.metrics import FeedLagCollector, serve
 from resumeflow.projections.catalog import read_models
 from resumeflow.projections.rebuild import rebuild
@@ -39,6 +42,7 @@ from resumeflow.projections.status import (
     partition_status,
     stream_status,
 )
+from resumeflow.projections.verify import VerifyReport, redis_log, sql_log, verify
 
 __all__ = ["register"]
 
@@ -201,9 +205,61 @@ def status_command(
     out.print(feed)
 
 
+def verify_command(
+    database_url: DatabaseUrl = None,
+    redis_url: RedisUrl = None,
+    stuck_after: Annotated[
+        float, typer.Option(help="minutes a non-terminal application may go untouched")
+    ] = 15.0,
+    settle: Annotated[
+        float, typer.Option(help="seconds to let projection lag catch up before reporting it")
+    ] = 10.0,
+    as_json: AsJson = False,
+) -> None:
+    """Check the read models and the archive against the log; exit 1 when anything differs."""
+    settings = _settings(database_url, redis_url)
+
+    async def go() -> VerifyReport:
+        engine = create_engine(settings.database_url)
+        redis = create_redis(settings.redis_url) if settings.redis_url else None
+        try:
+            if redis is None:
+                log = sql_log(engine, SqlEventStore(engine).read)
+            else:
+                store = RedisStreamEventStore(
+                    redis,
+                    partitions=settings.log.stream_partitions,
+                    prefix=settings.log.stream_prefix,
+                )
+                log = redis_log(redis, store.prefix, store.read)
+            return await verify(
+                engine, log, stuck_after=timedelta(minutes=stuck_after), settle=settle
+            )
+        finally:
+            if redis is not None:
+                await redis.aclose()
+            await engine.dispose()
+
+    report = asyncio.run(go())
+    result = report.as_dict()
+    if as_json:
+        print(json.dumps(result))
+    else:
+        for d in report.differences:
+            out.print(f"{d.kind:15} {d.application_id}  {d.detail}", markup=False, soft_wrap=True)
+        summary = ", ".join(f"{n} {kind}" for kind, n in result["differences"].items())
+        out.print(
+            f"{report.applications} applications, {report.events} events: "
+            + (summary if summary else "the read side matches the log")
+        )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``migrate``, ``projector``, ``projections rebuild`` and ``streams status``."""
+    """Add ``migrate``, ``projector``, ``verify``, ``projections rebuild``, ``streams status``."""
     app.command("migrate")(migrate)
+    app.command("verify")(verify_command)
     app.command("projector")(projector)
     projections = typer.Typer(help="Read models: rebuild them from the log.")
     projections.command("rebuild")(rebuild_command)
