@@ -17,6 +17,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from resumeflow.adapters.local import extraction
 from resumeflow.adapters.local.extraction import extract_document
 from resumeflow.domain.documents import DocumentFormat, sniff_format
 
@@ -100,11 +101,14 @@ def degrade(page: Image.Image, rng: random.Random) -> Image.Image:
 def make_twin(source: Path, cache: Path) -> Path:
     """The scanned twin of ``source`` as an image-only PDF in ``cache`` (made once per content)."""
     data = source.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    target = cache / f"{source.stem}.{digest}.scan.pdf"
+    # the generator is part of the key: a twin made by an older version of this module (or of
+    # the extractor that typesets Word files) is never reused
+    recipe = Path(__file__).read_bytes() + Path(extraction.__file__).read_bytes()
+    key = hashlib.sha256(data + recipe).hexdigest()[:16]
+    target = cache / f"{source.stem}.{key}.scan.pdf"
     if target.exists():
         return target
-    rng = random.Random(digest)
+    rng = random.Random(hashlib.sha256(data).hexdigest()[:16])
     scans = []
     for page in render_pages(data):
         buffer = io.BytesIO()

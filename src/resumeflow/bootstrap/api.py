@@ -26,6 +26,7 @@ from resumeflow.adapters.local.extraction import LocalTextExtractor
 from resumeflow.adapters.local.parser import LocalResumeParser
 from resumeflow.bootstrap.celery import CeleryDispatcher, create_celery
 from resumeflow.bootstrap.embedded import embedded_runtime
+from resumeflow.bootstrap.eventlog import event_log
 from resumeflow.bootstrap.settings import Settings
 from resumeflow.bootstrap.telemetry import current_traceparent
 from resumeflow.database.api_keys import ApiKeyRepository
@@ -127,9 +128,7 @@ async def api_runtime(settings: Settings, *, resume: bool = True) -> AsyncIterat
         stack.push_async_callback(broker.aclose)
         celery = create_celery(settings)
         stack.callback(celery.close)
-        store = RedisStreamEventStore(
-            redis, partitions=settings.log.stream_partitions, prefix=settings.log.stream_prefix
-        )
+        store = event_log(settings, redis, engine)
         inbox = await _inbox(settings, stack)
         blobs = FileSystemBlobStore(settings.data_dir / "blobs")
         job_posts = SqlJobPostRepository(engine)

@@ -33,6 +33,7 @@ from resumeflow.adapters.simulated import (
     SimulatedTextract,
 )
 from resumeflow.adapters.textract import TextractExtractor
+from resumeflow.bootstrap.eventlog import event_log
 from resumeflow.bootstrap.settings import Settings
 from resumeflow.bootstrap.telemetry import current_traceparent
 from resumeflow.database.engine import create_engine
@@ -46,7 +47,6 @@ from resumeflow.domain.ports import (
     TextExtractor,
 )
 from resumeflow.eventstore.redis_client import create_redis
-from resumeflow.eventstore.redis_streams import RedisStreamEventStore
 from resumeflow.pipeline.services import RetryPolicy, Services
 
 __all__ = ["CachedJobPosts", "WorkerRuntime", "open_worker_runtime"]
@@ -96,9 +96,7 @@ async def open_worker_runtime(settings: Settings) -> WorkerRuntime:
         clients = _Clients(settings, stack)
         inbox, blobs = await clients.blob_stores()
         services = Services(
-            events=RedisStreamEventStore(
-                redis, partitions=settings.log.stream_partitions, prefix=settings.log.stream_prefix
-            ),
+            events=event_log(settings, redis, engine),
             inbox=inbox,
             blobs=blobs,
             extractor=await clients.extractor(blobs, redis),

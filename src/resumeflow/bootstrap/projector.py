@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from resumeflow.bootstrap.eventlog import event_log
 from resumeflow.bootstrap.settings import Settings
 from resumeflow.bootstrap.telemetry import configure_tracing
 from resumeflow.database.engine import create_engine
@@ -39,6 +40,7 @@ from resumeflow.projections.projector import (
     build_app,
     is_outage,
 )
+from resumeflow.projections.retention import expire_finished
 
 __all__ = ["ProjectorRuntime", "groups", "projector_runtime", "run_projector"]
 
@@ -74,9 +76,7 @@ async def projector_runtime(
     FastStream's telemetry when ``tracing``: a span per delivery, linked to its events)."""
     engine = create_engine(settings.database_url, pool_size=10, max_overflow=10)
     redis = create_redis(settings.log_redis_url)
-    store = RedisStreamEventStore(
-        redis, partitions=settings.log.stream_partitions, prefix=settings.log.stream_prefix
-    )
+    store = event_log(settings, redis, engine)
     p = settings.projections
     try:
         projectors = [
@@ -103,7 +103,7 @@ async def projector_runtime(
             ),
             middlewares=[RedisTelemetryMiddleware(tracer_provider=tracing)] if tracing else [],
         )
-        _schedule_trims(app, settings, redis, store)
+        _schedule_trims(app, settings, redis, store, engine)
         # What start-up made (modules, the app: ~230,000 objects) lives as long as the process;
         # out of the collector, a full collection walks only what projecting keeps (the state
         # caches), not all of it again; and a young collection comes every YOUNG_GC_THRESHOLD
@@ -121,9 +121,14 @@ async def projector_runtime(
 
 
 def _schedule_trims(
-    app: FastStream, settings: Settings, redis: Redis, store: RedisStreamEventStore
+    app: FastStream,
+    settings: Settings,
+    redis: Redis,
+    store: RedisStreamEventStore,
+    engine: AsyncEngine,
 ) -> None:
-    """Trim the feed every ``trim_every_seconds`` while the app runs."""
+    """Every ``trim_every_seconds`` while the app runs: trim the feed, and let finished,
+    archived applications expire from Redis (projections/retention.py)."""
     cursors = FeedCursors(redis, prefix=store.prefix, feed_keys=store.feed_keys)
     every = settings.projections.trim_every_seconds
     retention = timedelta(seconds=settings.log.feed_retention_seconds)
@@ -142,6 +147,11 @@ def _schedule_trims(
                     removed = sum(r.removed for r in reports)
                     if removed:
                         log.info("trimmed %d feed entries older than %s", removed, retention)
+                    expiring = await expire_finished(
+                        store, engine, after_seconds=settings.log.application_retention_seconds
+                    )
+                    if expiring:
+                        log.info("%d finished applications expire from Redis", expiring)
             except Exception as error:  # the next round tries again; an outage is no bug
                 log.warning("trimming the feed failed: %s", error, exc_info=not is_outage(error))
 

@@ -52,6 +52,12 @@ class LogSettings(BaseSettings):
         gt=0,
         description="feed entries older than this are trimmed once every reader has them",
     )
+    application_retention_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="a finished application's stream stays in Redis this long once archived; "
+        "its reads then come from the archive",
+    )
 
 
 class ProjectionSettings(BaseSettings):

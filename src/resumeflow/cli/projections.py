@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
+from resumeflow.bootstrap.eventlog import event_log
 from resumeflow.bootstrap.logs import LogFormat, configure_logging
 from resumeflow.bootstrap.projector import groups, run_projector
 from resumeflow.bootstrap.settings import Settings
@@ -226,12 +227,8 @@ def verify_command(
             if redis is None:
                 log = sql_log(engine, SqlEventStore(engine).read)
             else:
-                store = RedisStreamEventStore(
-                    redis,
-                    partitions=settings.log.stream_partitions,
-                    prefix=settings.log.stream_prefix,
-                )
-                log = redis_log(redis, store.prefix, store.read)
+                store = event_log(settings, redis, engine)
+                log = redis_log(redis, store.prefix, store.read, engine)
             return await verify(
                 engine, log, stuck_after=timedelta(minutes=stuck_after), settle=settle
             )

@@ -20,9 +20,11 @@ Invariants:
   N cannot change for an existing log without a migration.
 - Deduplication is per application: an event id belongs to exactly one application (its
   envelope names it, and ``check_batch`` refuses a mismatch), so its index is the place to look.
-- The index lives exactly as long as the application's stream: both are never trimmed, and are
-  deleted together if an application is ever archived. Only feed partitions are trimmed
-  (streams/retention.py).
+- The index lives exactly as long as the application's stream: both are never trimmed, and expire
+  together once the application is terminal and archived (``expire``; eventstore/retention.py).
+  Then ``read`` answers from the archive, and an append (an operator's retry) first restores the
+  stream and index from it. Every append clears a pending expiry. Feed partitions are trimmed
+  by age (eventstore/retention.py).
 - In Redis Cluster the three keys of one append would need one slot; the log runs on one primary.
 """
 
@@ -31,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from uuid import UUID
 
 from redis.asyncio import Redis
@@ -44,7 +46,7 @@ from resumeflow.eventstore.checks import check_batch
 from resumeflow.eventstore.feed import Entry, FeedPosition, merge_feed
 from resumeflow.eventstore.wire import FIELDS, decode_entry, encode_entry
 
-__all__ = ["APPEND_SCRIPT", "RedisStreamEventStore"]
+__all__ = ["APPEND_SCRIPT", "Archive", "RedisStreamEventStore"]
 
 _NAMES = ", ".join(f"'{name}'" for name in FIELDS)
 
@@ -97,12 +99,52 @@ for i = 0, n - 1 do
   end
 end
 if #index > 0 then redis.call('HSET', KEYS[2], unpack(index)) end
+redis.call('PERSIST', KEYS[1])
+redis.call('PERSIST', KEYS[2])
 return {{'ok', expected + n}}
 """
 
+RESTORE_SCRIPT = f"""
+-- KEYS: application stream, its index hash; ARGV: event count n, then n x width values
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local names = {{{_NAMES}}}
+local width = #names
+local n = tonumber(ARGV[1])
+local index = {{'version', n}}
+for i = 0, n - 1 do
+  local entry = {{}}
+  for j = 1, width do
+    entry[2 * j - 1] = names[j]
+    entry[2 * j] = ARGV[1 + i * width + j]
+  end
+  redis.call('XADD', KEYS[1], (i + 1) .. '-0', unpack(entry))
+  index[#index + 1] = ARGV[1 + i * width + 2]
+  index[#index + 1] = i + 1
+end
+redis.call('HSET', KEYS[2], unpack(index))
+return n
+"""
+
+EXPIRE_SCRIPT = """
+-- KEYS: application stream, its index hash; ARGV: the version it was checked at, milliseconds
+if redis.call('HGET', KEYS[2], 'version') ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1
+"""
+
+
+class Archive(Protocol):
+    """Where an application's events are once its Redis stream has expired."""
+
+    async def read(
+        self, application_id: UUID, *, after_version: int = 0
+    ) -> list[EventEnvelope]: ...
+
 
 class RedisStreamEventStore:
-    """EventStore on Redis Streams; pass a client from ``redis_client.create_redis``."""
+    """EventStore on Redis Streams; pass a client from ``redis_client.create_redis``, and the
+    archive (the Postgres events table) wherever expired applications may be read or retried."""
 
     def __init__(
         self,
@@ -111,6 +153,7 @@ class RedisStreamEventStore:
         partitions: int = 4,
         prefix: str = "rf",
         codec: EventCodec | None = None,
+        archive: Archive | None = None,
     ) -> None:
         if partitions < 1:
             raise ValueError("partitions must be at least 1")
@@ -118,6 +161,7 @@ class RedisStreamEventStore:
         self._codec = codec or default_codec()
         self.partitions = partitions
         self.prefix = prefix
+        self._archive = archive
         self._sha = hashlib.sha1(APPEND_SCRIPT.encode(), usedforsecurity=False).hexdigest()
         self.feed_keys = tuple(f"{prefix}:feed:{n}" for n in range(partitions))
 
@@ -166,9 +210,65 @@ class RedisStreamEventStore:
             self._sha = await self._redis.script_load(APPEND_SCRIPT)
             reply = await self._redis.evalsha(self._sha, *call)
         outcome = self._outcome(batch, reply)
+        if self._expired(batch, outcome) and await self._restore(application_id):
+            return await self.append(application_id, events, expected_version=expected_version)
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
+
+    def _expired(self, batch: AppendBatch, outcome: AppendOutcome) -> bool:
+        """The conflict an append to an expired application meets: its index is gone."""
+        return (
+            self._archive is not None
+            and isinstance(outcome, ConcurrencyConflict)
+            and outcome.actual == 0
+            and batch.expected_version > 0
+        )
+
+    async def _restore(self, application_id: UUID) -> bool:
+        """Put an expired application's stream and index back from the archive."""
+        assert self._archive is not None
+        history = await self._archive.read(application_id)
+        if [e.version for e in history] != list(range(1, len(history) + 1)) or not history:
+            return False
+        values = [v for event in history for v in encode_entry(event, self._codec)]
+        stream = self.stream_key(application_id)
+        await self._redis.eval(RESTORE_SCRIPT, 2, stream, f"{stream}:idx", len(history), *values)
+        return True
+
+    async def expire(self, versions: dict[UUID, int], *, after_seconds: float) -> int:
+        """Let each application's stream and index expire, if it is still at the given version
+        (one that moved on since it was checked is left alone). Returns how many were set."""
+        ms = max(int(after_seconds * 1000), 1)
+        set_ = 0
+        items = list(versions.items())
+        for start in range(0, len(items), 500):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for app, version in items[start : start + 500]:
+                    stream = self.stream_key(app)
+                    pipe.eval(EXPIRE_SCRIPT, 2, stream, f"{stream}:idx", version, ms)
+                set_ += sum(await pipe.execute())
+        return set_
+
+    async def unexpiring(self) -> dict[UUID, int]:
+        """Every application whose stream has no expiry set, with its version."""
+        head, tail = f"{self.prefix}:app:", ":idx"
+        ids = []
+        async for key in self._redis.scan_iter(match=f"{head}*{tail}", count=1000):
+            ids.append(UUID(key.decode()[len(head) : -len(tail)]))
+        found: dict[UUID, int] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for app in chunk:
+                    pipe.pttl(f"{head}{app}{tail}")
+                    pipe.hget(f"{head}{app}{tail}", "version")
+                replies = await pipe.execute()
+            for n, app in enumerate(chunk):
+                ttl, version = replies[2 * n], replies[2 * n + 1]
+                if ttl == -1 and version is not None:
+                    found[app] = int(version)
+        return found
 
     async def append_many(self, batches: Sequence[AppendBatch]) -> list[AppendOutcome]:
         """One round trip for all batches: a pipeline (no MULTI) of one script call per batch.
@@ -194,12 +294,24 @@ class RedisStreamEventStore:
         for reply in replies:
             if isinstance(reply, Exception):
                 raise reply
-        return [self._outcome(b, r) for b, r in zip(batches, replies, strict=True)]
+        outcomes = [self._outcome(b, r) for b, r in zip(batches, replies, strict=True)]
+        for n, (batch, outcome) in enumerate(zip(batches, outcomes, strict=True)):
+            if self._expired(batch, outcome):  # rare: one at a time, through ``append``
+                try:
+                    outcomes[n] = await self.append(
+                        batch.application_id, batch.events, expected_version=batch.expected_version
+                    )
+                except (ConcurrencyConflict, DuplicateEvent) as error:
+                    outcomes[n] = error
+        return outcomes
 
     async def read(self, application_id: UUID, *, after_version: int = 0) -> list[EventEnvelope]:
         start = f"{after_version + 1}-0"
-        reply = await self._redis.xrange(self.stream_key(application_id), start)
+        stream = self.stream_key(application_id)
+        reply = await self._redis.xrange(stream, start)
         entries = cast(list[Entry], reply)  # responses are not decoded: bytes, never None
+        if not entries and self._archive is not None and not await self._redis.exists(stream):
+            return await self._archive.read(application_id, after_version=after_version)
         return [decode_entry(fields, self._codec) for _, fields in entries]
 
     async def read_feed(self, *, after: str | None = None, limit: int = 1000) -> FeedPage:

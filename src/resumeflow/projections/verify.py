@@ -78,8 +78,11 @@ class LogView:
     is_archive: bool  # the log is the events table itself (embedded mode)
 
 
-def redis_log(redis: Redis, prefix: str, read: Callable[[UUID], Awaitable[Any]]) -> LogView:
-    """The Redis Streams log: each application's index hash holds its version."""
+def redis_log(
+    redis: Redis, prefix: str, read: Callable[[UUID], Awaitable[Any]], engine: AsyncEngine
+) -> LogView:
+    """The Redis Streams log: each application's index hash holds its version; an application
+    whose stream has expired is known by its archived events (``read`` finds them there)."""
 
     async def versions() -> dict[UUID, int]:
         ids = []
@@ -95,7 +98,8 @@ def redis_log(redis: Redis, prefix: str, read: Callable[[UUID], Awaitable[Any]])
                     pipe.hget(f"{head}{app}{tail}", "version")
                 replies = await pipe.execute()
             found.update({app: int(v) for app, v in zip(chunk, replies, strict=True) if v})
-        return found
+        archived = await _archive(engine)
+        return {app: version for app, (_, version) in archived.items()} | found
 
     return LogView(versions=versions, read=read, is_archive=False)
 
