@@ -21,4 +21,5 @@ fi
 "$uv" pip compile pyproject.toml --extra dev \
   --universal --python-version 3.11 \
   --custom-compile-command scripts/lock.sh \
-  --output-file requirements/lock.txt "$@"
+  --output-file requirements/lock.txt --quiet "$@"
+echo "requirements/lock.txt written; what changed: git diff requirements/lock.txt"
