@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything resumeflow needs on this machine, idempotently:
 #   system packages (Tesseract for OCR; redis-server and PostgreSQL, which the tests start
-#   themselves on free ports) and a virtualenv in .venv with the project and its dev tools.
+#   themselves on free ports) and a virtualenv in .venv with the project and its dev tools, at
+#   the versions pinned in requirements/lock.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,13 +31,16 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# The exact versions of requirements/lock.txt (scripts/lock.sh makes it), then the project itself
+# without resolving anything again.
 stamp=.venv/.resumeflow-installed
-want=$(cat pyproject.toml dev/pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(cat requirements/lock.txt pyproject.toml dev/pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]' -e ./dev
+  .venv/bin/python -m pip install -q -r requirements/lock.txt
+  .venv/bin/python -m pip install -q --no-deps -e '.[dev]' -e ./dev
   echo "$want" > "$stamp"
 fi

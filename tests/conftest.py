@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
 from resumeflow.bootstrap.settings import (
@@ -64,3 +65,17 @@ def settings_from(values: Mapping[str, Any]) -> Settings:
         (parts[owner] if owner else top)[key] = value
     built = {name: sections[name](**part) for name, part in parts.items()}
     return Settings.model_validate(top | built)
+
+
+def setting_variables() -> dict[str, FieldInfo]:
+    """Every setting's environment variable -> its field: ``RESUMEFLOW_`` and the field's name,
+    the sections' fields included (each section reads the same prefix)."""
+    names: dict[str, FieldInfo] = {}
+    for name, info in Settings.model_fields.items():
+        section = info.annotation
+        if isinstance(section, type) and issubclass(section, BaseSettings):
+            for inner, inner_info in section.model_fields.items():
+                names[f"RESUMEFLOW_{inner.upper()}"] = inner_info
+        else:
+            names[f"RESUMEFLOW_{name.upper()}"] = info
+    return names

@@ -13,16 +13,19 @@ docs/adr/0004-async-bridge.md):
 - ``visibility_timeout`` exceeds the hard time limit plus the longest countdown (checked by the
   settings), or the broker would hand a running or waiting task to a second worker;
 - a Redis broker goes through bootstrap/broker.py's transport, with which a worker reconnects
-  after a Redis restart instead of exiting.
+  after a Redis restart instead of exiting;
+- beat keeps its schedule under the data directory, never in the working directory.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 from uuid import UUID
 
 from celery import Celery
+from celery.beat import PersistentScheduler
 
 from resumeflow.bootstrap.broker import TRANSPORT
 from resumeflow.bootstrap.settings import Settings
@@ -32,6 +35,7 @@ __all__ = [
     "STAGE_TASK",
     "SWEEP_TASK",
     "CeleryDispatcher",
+    "DataDirScheduler",
     "Dispatch",
     "create_celery",
     "send",
@@ -41,6 +45,18 @@ STAGE_TASK = "resumeflow.run_stage"
 PUBLISH_RETRY = {"max_retries": 30, "interval_start": 0, "interval_step": 0.5, "interval_max": 2}
 """A send retries for about a minute (0 + 0.5 + 1 + 1.5 + 2 x 27 s) before it raises."""
 SWEEP_TASK = "resumeflow.sweep"
+
+
+class DataDirScheduler(PersistentScheduler):  # type: ignore[misc]  # celery ships no types
+    """Celery's file-backed beat schedule, which first makes the file's folder (the data
+    directory): ``celery beat`` opens the file before any signal a handler could make it in."""
+
+    def setup_schedule(self) -> None:
+        Path(self.schedule_filename).parent.mkdir(parents=True, exist_ok=True)
+        super().setup_schedule()
+
+
+SCHEDULER = f"{__name__}:DataDirScheduler"
 
 
 @dataclass(frozen=True)
@@ -113,6 +129,7 @@ def create_celery(settings: Settings) -> Celery:
         # (its --enable_events default), and `celery control enable_events` does the same.
         worker_send_task_events=settings.workers.task_events,
         task_send_sent_event=settings.workers.task_events,
+        beat_scheduler=SCHEDULER,
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
         beat_schedule={
             "sweep": {"task": SWEEP_TASK, "schedule": settings.workers.sweep_every_seconds},

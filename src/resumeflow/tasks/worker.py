@@ -78,12 +78,6 @@ def register_tasks(celery: Celery, settings: Settings) -> None:
         stop_tracing, weak=False, dispatch_uid="resumeflow.tracing.shutdown"
     )
 
-    def make_data_dir(**_: Any) -> None:  # beat keeps its schedule there, not in the cwd
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-
-    for signal in (signals.celeryd_init, signals.beat_init):  # a worker (maybe with --beat); beat
-        signal.connect(make_data_dir, weak=False, dispatch_uid=f"resumeflow.data_dir.{signal.name}")
-
     def run_stage_task(stage: str, application_id: str, polls: int = 0) -> dict[str, Any]:
         """Run ``stage`` of the application; send what its outcome calls for."""
         runtime: WorkerRuntime = loop.process_runtime()
