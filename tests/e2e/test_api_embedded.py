@@ -119,6 +119,8 @@ def test_a_resume_goes_from_202_to_completed_and_is_followed_by_sse(
     assert final["status"] == "completed" and final["version"] == 7
     assert final["parsed"]["name"] and final["score"] is not None
     assert final["score_breakdown"]["total"] == final["score"]
+    # RFC 3339 times carry their offset, in the embedded mode's SQLite too
+    assert final["created_at"].endswith("Z") and seen[-1]["updated_at"].endswith("Z")
 
 
 def test_an_idempotency_key_returns_the_first_answer_and_refuses_another_request(
@@ -269,6 +271,7 @@ def test_who_may_do_what(client: httpx.Client, keys: Keys, job_post: dict[str, A
     assert client.get(at, headers=keys.auth(keys.reader)).status_code == 200
     assert client.get(at, headers=keys.auth(keys.operator)).status_code == 200
     _problem(_submit(client, keys.reader, job_post["id"], RESUME), 403, "forbidden")
+    assert _submit(client, keys.operator, job_post["id"], RESUME + b"\n% ops").status_code == 202
     _problem(
         client.post(
             "/v1/job-posts",

@@ -1,7 +1,7 @@
 """Who is calling: ``Authorization: Bearer <API key>``, and what its role lets it do.
 
 Roles (database/api_keys.py): ``submitter`` submits and reads the applications it submitted;
-``reader`` reads everything; ``operator`` reads everything and manages job posts, retries and
+``reader`` reads everything; ``operator`` may do all of it and manages job posts, retries and
 dead letters. With ``RESUMEFLOW_API_AUTH=off`` (development only) every caller is an anonymous
 operator. A missing or unknown key is 401, a known key with the wrong role 403.
 """

@@ -37,6 +37,7 @@ def _role(*allowed: Role) -> object:
 
 AnyCaller = Annotated[Caller, _role(Role.SUBMITTER, Role.READER, Role.OPERATOR)]
 """Any valid key (what it may see is checked per resource: a submitter's own applications)."""
-Submitter = Annotated[Caller, _role(Role.SUBMITTER)]
+Submitter = Annotated[Caller, _role(Role.SUBMITTER, Role.OPERATOR)]
+"""Who may submit: a submitter, or an operator (re-submitting on someone's behalf, trying it)."""
 Reader = Annotated[Caller, _role(Role.READER, Role.OPERATOR)]
 Operator = Annotated[Caller, _role(Role.OPERATOR)]
