@@ -2,9 +2,9 @@
 
 Runs on the worker process's event loop (tasks/loop.py), so every client made here is bound to
 that loop and lives as long as the process; ``aclose`` releases them in reverse order. Each
-adapter is chosen on its own: ``local`` (the embedded mode's), ``real`` (S3, Textract, Gemini)
-or ``simulated`` (local plus the cloud's latency, for the benchmark and the worker tests). The
-event log is always the Redis Streams store.
+adapter is chosen on its own: ``local`` (the embedded mode's), ``real`` (S3; text layers read in
+the worker and Textract for the rest, ADR 0007; Gemini) or ``simulated`` (local plus the cloud's
+latency, for the benchmark and the worker tests). The event log is always the Redis Streams store.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from uuid import UUID
 from redis.asyncio import Redis
 
 from resumeflow.adapters.gemini import GeminiEmbedder, GeminiParser, make_client
+from resumeflow.adapters.hybrid import HybridExtractor
 from resumeflow.adapters.local.blobs import FileSystemBlobStore
 from resumeflow.adapters.local.embedder import TermEmbedder
 from resumeflow.adapters.local.extraction import LocalTextExtractor
@@ -32,7 +33,7 @@ from resumeflow.adapters.simulated import (
     LatencyParser,
     SimulatedTextract,
 )
-from resumeflow.adapters.textract import TextractExtractor
+from resumeflow.adapters.textract import TextractOcr
 from resumeflow.bootstrap.settings import Settings
 from resumeflow.bootstrap.telemetry import current_traceparent
 from resumeflow.database.engine import create_engine
@@ -127,6 +128,7 @@ class _Clients:
         self.settings = settings
         self.stack = stack
         self._aws: Any = None
+        self._s3: Any = None
         self._gemini: Any = None
         self._limiter: RedisTokenBucket | None = None
 
@@ -139,10 +141,16 @@ class _Clients:
             self._aws.client(service, endpoint_url=endpoint, config=s3_config(region))
         )
 
+    async def _s3_client(self) -> Any:
+        if self._s3 is None:
+            s = self.settings
+            self._s3 = await self._aws_client("s3", s.workers.s3_region, s.workers.s3_endpoint_url)
+        return self._s3
+
     async def blob_stores(self) -> tuple[BlobStore, BlobStore]:
         s = self.settings
         if s.workers.blob_store == "real":
-            client = await self._aws_client("s3", s.workers.s3_region, s.workers.s3_endpoint_url)
+            client = await self._s3_client()
             return (
                 S3BlobStore(
                     client,
@@ -170,7 +178,14 @@ class _Clients:
                 )
             region = s.workers.textract_region or s.workers.s3_region
             client = await self._aws_client("textract", region, s.workers.textract_endpoint_url)
-            return TextractExtractor(client, blobs, poll_seconds=s.workers.textract_poll_seconds)
+            scratch = S3BlobStore(
+                await self._s3_client(),
+                bucket=s.workers.s3_bucket,
+                prefix=s.workers.s3_ocr_prefix,
+                name="ocr-pages",
+            )
+            ocr = TextractOcr(client, poll_seconds=s.workers.textract_poll_seconds)
+            return HybridExtractor(blobs, scratch, ocr)
         local = LocalTextExtractor(
             FileSystemBlobStore(s.data_dir / "blobs") if s.workers.blob_store != "real" else blobs,
             ocr_language=s.ocr_language,
