@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,12 +55,20 @@ __all__ = ["CachedJobPosts", "WorkerRuntime", "open_worker_runtime"]
 
 
 class CachedJobPosts:
-    """Job posts change rarely and every score stage reads one: keep each for ``ttl`` seconds."""
+    """Job posts change rarely and every score stage reads one: keep each for ``ttl`` seconds.
 
-    def __init__(self, inner: JobPostRepository, ttl: float = 30.0) -> None:
+    Embeddings are kept by key with no expiry: a key names the text and the embedder, so a
+    vector cached under it never goes stale.
+    """
+
+    def __init__(
+        self, inner: JobPostRepository, ttl: float = 30.0, max_embeddings: int = 256
+    ) -> None:
         self._inner = inner
         self.ttl = ttl
+        self.max_embeddings = max_embeddings
         self._cache: dict[UUID, tuple[float, JobPost]] = {}
+        self._embeddings: dict[tuple[UUID, str], tuple[float, ...]] = {}
 
     async def add(self, job: JobPost) -> None:
         await self._inner.add(job)
@@ -73,6 +82,23 @@ class CachedJobPosts:
         if job is not None:
             self._cache[job_post_id] = (time.monotonic(), job)
         return job
+
+    async def embedding(self, job_post_id: UUID, key: str) -> tuple[float, ...] | None:
+        vector = self._embeddings.get((job_post_id, key))
+        if vector is None:
+            vector = await self._inner.embedding(job_post_id, key)
+            if vector is not None:
+                self._remember(job_post_id, key, vector)
+        return vector
+
+    async def store_embedding(self, job_post_id: UUID, key: str, vector: Sequence[float]) -> None:
+        await self._inner.store_embedding(job_post_id, key, vector)
+        self._remember(job_post_id, key, tuple(vector))
+
+    def _remember(self, job_post_id: UUID, key: str, vector: tuple[float, ...]) -> None:
+        if len(self._embeddings) >= self.max_embeddings:
+            self._embeddings.pop(next(iter(self._embeddings)))  # the oldest
+        self._embeddings[(job_post_id, key)] = vector
 
 
 @dataclass
