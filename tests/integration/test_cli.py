@@ -60,9 +60,12 @@ def test_the_example_resume_is_processed_and_its_history_replayed(tmp_path: Path
         "completed",
     ]
     assert [s["version"] for s in steps] == list(range(1, 8))
+    extracted = steps[2]["payload"]
+    assert [(p["number"], p["source"]) for p in extracted["pages"]] == [(1, "text_layer")]
 
     table = resumeflow("history", record["application_id"], data_dir=tmp_path)
     assert table.returncode == 0 and "application.completed" in table.stdout
+    assert "local: p1 text layer" in table.stdout  # how each page was read
 
 
 def test_bad_inputs_get_a_reason_and_a_non_zero_exit(tmp_path: Path) -> None:

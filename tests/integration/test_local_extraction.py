@@ -21,10 +21,10 @@ from PIL import Image
 from resumeflow.adapters.local.blobs import InMemoryBlobStore
 from resumeflow.adapters.local.extraction import (
     EXTRACTOR_NAME,
-    MIN_PAGE_CHARS,
     LocalTextExtractor,
     extract_document,
 )
+from resumeflow.adapters.local.text_layer import MIN_PAGE_CHARS
 from resumeflow.domain.documents import DocumentFormat, ExtractedText, TextSource, sniff_format
 from resumeflow.domain.errors import StageError
 from resumeflow.domain.ports import BlobNotFound, DocumentRef, TextExtractor

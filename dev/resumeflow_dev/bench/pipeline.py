@@ -23,7 +23,7 @@ configured cloud calls impose, in the order the pipeline makes them, and nothing
     per_application = 3 * s3            inbox upload (submit), inbox read + blob write (store)
                     + polls * poll      the OCR job seen IN_PROGRESS ``polls`` times
                     + gemini            the parse call
-                    + 2 * embedding     the resume's embedding, and the job post's in ``score``
+                    + embedding         the resume's embedding (the job post's is stored once)
     ideal_apps_per_s = in_flight / per_application
 
 Everything else (Redis round trips of the event log, broker hops, countdown timers, the workers'
@@ -92,12 +92,7 @@ class Latencies:
 
     def per_application(self) -> float:
         """The latency one application must wait for (the module docstring's formula)."""
-        return (
-            3 * self.s3
-            + self.textract_polls * self.textract_poll
-            + self.gemini
-            + 2 * self.embedding
-        )
+        return 3 * self.s3 + self.textract_polls * self.textract_poll + self.gemini + self.embedding
 
     def environment(self) -> dict[str, str]:
         return {

@@ -2,34 +2,33 @@
 
 - ``DetectDocumentText`` (one call) for PNG/JPEG and single-page PDFs up to 10 MB: the limits of
   the synchronous API. TIFF and longer PDFs go to ``StartDocumentTextDetection``.
+- Both read an S3 object, never bytes: the synchronous API takes at most 5 MB as bytes, and the
+  asynchronous one takes nothing else.
 - The job is started with ``ClientRequestToken`` = the use case's ``request_token``, so every
   poll of one attempt names the same job (Textract returns the same JobId for the same token).
-  Each ``extract`` call starts-or-finds the job and asks once; IN_PROGRESS raises StagePending,
+  Each ``read`` call starts-or-finds the job and asks once; IN_PROGRESS raises StagePending,
   and the caller (a Celery task) re-schedules itself with a countdown instead of sleeping.
 - Results are paged through ``NextToken`` by hand: botocore has no paginator for this API.
 - Failures are translated: throttling, 5xx and network errors are retryable; bad, unsupported,
   password-protected or oversized documents are permanent.
+
+Which documents and pages reach Textract at all is the hybrid extractor's decision (hybrid.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import io
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
-import pypdf
 from botocore.exceptions import BotoCoreError, ClientError
 
-from resumeflow.adapters.s3 import S3BlobStore
-from resumeflow.domain.documents import DocumentFormat, ExtractedText, PageText, TextSource
+from resumeflow.domain.documents import DocumentFormat, PageText, TextSource
 from resumeflow.domain.errors import StageError, StagePending
-from resumeflow.domain.ports import BlobNotFound, DocumentRef
 
-__all__ = ["SYNC_LIMIT_BYTES", "TextractExtractor"]
+__all__ = ["SYNC_LIMIT_BYTES", "S3Object", "TextractOcr", "pages_from_blocks", "synchronous"]
 
 SYNC_LIMIT_BYTES = 10 * 1024 * 1024
-_OCR_FORMATS = {DocumentFormat.PDF, DocumentFormat.PNG, DocumentFormat.JPEG, DocumentFormat.TIFF}
 _RETRYABLE = {
     "ThrottlingException",
     "ProvisionedThroughputExceededException",
@@ -64,23 +63,23 @@ def translate(error: ClientError | BotoCoreError) -> StageError:
     return StageError("textract_refused", detail, retryable=False)
 
 
-def _pdf_pages(data: bytes) -> int:
-    try:
-        reader = pypdf.PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise StageError("password_protected", "the PDF is encrypted", retryable=False)
-        return len(reader.pages)
-    except StageError:
-        raise
-    except Exception as error:  # pypdf signals damage with many exception types
-        raise StageError(
-            "unreadable", f"{type(error).__name__}: {error}", retryable=False
-        ) from error
+def synchronous(fmt: DocumentFormat, size_bytes: int, pages: int | None) -> bool:
+    """Whether ``DetectDocumentText`` takes the document: PNG, JPEG or a one-page PDF, <= 10 MB.
+
+    ``pages`` is the PDF's page count (None when unknown: an image).
+    """
+    if size_bytes > SYNC_LIMIT_BYTES:
+        return False
+    return fmt in (DocumentFormat.PNG, DocumentFormat.JPEG) or (
+        fmt is DocumentFormat.PDF and pages == 1
+    )
 
 
 def pages_from_blocks(blocks: list[dict[str, Any]]) -> tuple[PageText, ...]:
-    """LINE blocks grouped by page, in reading order, as OCR pages."""
+    """LINE blocks grouped by page, in reading order, as OCR pages; a page's confidence is the
+    mean of its lines' (Textract gives 0-100, pages carry 0-1), None when no line has one."""
     lines: dict[int, list[str]] = defaultdict(list)
+    confidences: dict[int, list[float]] = defaultdict(list)
     pages: set[int] = set()
     for block in blocks:
         page = int(block.get("Page", 1))
@@ -89,60 +88,56 @@ def pages_from_blocks(blocks: list[dict[str, Any]]) -> tuple[PageText, ...]:
         elif block.get("BlockType") == "LINE" and block.get("Text"):
             pages.add(page)
             lines[page].append(block["Text"])
+            if block.get("Confidence") is not None:
+                confidences[page].append(float(block["Confidence"]) / 100)
     return tuple(
-        PageText(number=n, text="\n".join(lines[n]), source=TextSource.OCR) for n in sorted(pages)
+        PageText(
+            number=n,
+            text="\n".join(lines[n]),
+            source=TextSource.OCR,
+            confidence=round(sum(confidences[n]) / len(confidences[n]), 4)
+            if confidences[n]
+            else None,
+        )
+        for n in sorted(pages)
     )
 
 
-class TextractExtractor:
-    """TextExtractor on Textract; the document's bytes are in ``blobs``' bucket."""
+@dataclass(frozen=True)
+class S3Object:
+    """Where Textract reads a document: a bucket and an object name."""
 
-    name = "textract"
+    bucket: str
+    name: str
 
-    def __init__(
-        self, client: Any, blobs: S3BlobStore, *, poll_seconds: float = 5.0, page_size: int = 1000
-    ) -> None:
+
+class TextractOcr:
+    """OCR pages of a document stored in S3; ``client`` is an entered aioboto3 Textract client."""
+
+    def __init__(self, client: Any, *, poll_seconds: float = 5.0, page_size: int = 1000) -> None:
         self._client = client
-        self._blobs = blobs
         self.poll_seconds = poll_seconds
         self.page_size = page_size
 
-    async def extract(self, document: DocumentRef, *, request_token: str) -> ExtractedText:
-        if document.format not in _OCR_FORMATS:
-            raise StageError(
-                "unsupported_format", f"Textract does not read {document.format}", retryable=False
-            )
+    async def read(
+        self, document: S3Object, *, sync: bool, request_token: str
+    ) -> tuple[PageText, ...]:
+        """The pages Textract reads in ``document``, numbered as in it.
+
+        ``sync``: one ``DetectDocumentText`` call (see ``synchronous``); otherwise a job, and
+        StagePending while it runs. Raises StageError for Textract's failures.
+        """
+        location = {"Bucket": document.bucket, "Name": document.name}
         try:
-            blocks = await self._blocks(document, request_token)
+            if sync:
+                response = await self._client.detect_document_text(Document={"S3Object": location})
+                return pages_from_blocks(list(response.get("Blocks", [])))
+            started = await self._client.start_document_text_detection(
+                DocumentLocation={"S3Object": location}, ClientRequestToken=request_token[:64]
+            )
+            return pages_from_blocks(await self._results(started["JobId"]))
         except (ClientError, BotoCoreError) as error:
             raise translate(error) from error
-        except BlobNotFound as missing:  # as Textract's InvalidS3ObjectException would say
-            raise StageError(
-                "upload_lost", f"no object {document.blob_key}", retryable=False
-            ) from missing
-        return ExtractedText(
-            format=document.format, pages=pages_from_blocks(blocks), extractor=self.name
-        )
-
-    async def _blocks(self, document: DocumentRef, token: str) -> list[dict[str, Any]]:
-        small = document.size_bytes <= SYNC_LIMIT_BYTES
-        s3_object = {
-            "Bucket": self._blobs.bucket,
-            "Name": self._blobs.object_name(document.blob_key),
-        }
-        if small and document.format in (DocumentFormat.PNG, DocumentFormat.JPEG):
-            response = await self._client.detect_document_text(Document={"S3Object": s3_object})
-            return list(response.get("Blocks", []))
-        if small and document.format is DocumentFormat.PDF:
-            data = await self._blobs.get(document.blob_key)
-            if await asyncio.to_thread(_pdf_pages, data) == 1:
-                # the S3 object, not the bytes: Textract takes at most 5 MB as Bytes
-                response = await self._client.detect_document_text(Document={"S3Object": s3_object})
-                return list(response.get("Blocks", []))
-        started = await self._client.start_document_text_detection(
-            DocumentLocation={"S3Object": s3_object}, ClientRequestToken=token[:64]
-        )
-        return await self._results(started["JobId"])
 
     async def _results(self, job_id: str) -> list[dict[str, Any]]:
         blocks: list[dict[str, Any]] = []

@@ -2,9 +2,9 @@
 
 Runs on the worker process's event loop (tasks/loop.py), so every client made here is bound to
 that loop and lives as long as the process; ``aclose`` releases them in reverse order. Each
-adapter is chosen on its own: ``local`` (the embedded mode's), ``real`` (S3, Textract, Gemini)
-or ``simulated`` (local plus the cloud's latency, for the benchmark and the worker tests). The
-event log is always the Redis Streams store.
+adapter is chosen on its own: ``local`` (the embedded mode's), ``real`` (S3; text layers read in
+the worker and Textract for the rest, ADR 0007; Gemini) or ``simulated`` (local plus the cloud's
+latency, for the benchmark and the worker tests). The event log is always the Redis Streams store.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from uuid import UUID
 from redis.asyncio import Redis
 
 from resumeflow.adapters.gemini import GeminiEmbedder, GeminiParser, make_client
+from resumeflow.adapters.hybrid import HybridExtractor
 from resumeflow.adapters.local.blobs import FileSystemBlobStore
 from resumeflow.adapters.local.embedder import TermEmbedder
 from resumeflow.adapters.local.extraction import LocalTextExtractor
@@ -32,7 +34,7 @@ from resumeflow.adapters.simulated import (
     LatencyParser,
     SimulatedTextract,
 )
-from resumeflow.adapters.textract import TextractExtractor
+from resumeflow.adapters.textract import TextractOcr
 from resumeflow.bootstrap.eventlog import event_log
 from resumeflow.bootstrap.settings import Settings
 from resumeflow.bootstrap.telemetry import current_traceparent
@@ -53,12 +55,20 @@ __all__ = ["CachedJobPosts", "WorkerRuntime", "open_worker_runtime"]
 
 
 class CachedJobPosts:
-    """Job posts change rarely and every score stage reads one: keep each for ``ttl`` seconds."""
+    """Job posts change rarely and every score stage reads one: keep each for ``ttl`` seconds.
 
-    def __init__(self, inner: JobPostRepository, ttl: float = 30.0) -> None:
+    Embeddings are kept by key with no expiry: a key names the text and the embedder, so a
+    vector cached under it never goes stale.
+    """
+
+    def __init__(
+        self, inner: JobPostRepository, ttl: float = 30.0, max_embeddings: int = 256
+    ) -> None:
         self._inner = inner
         self.ttl = ttl
+        self.max_embeddings = max_embeddings
         self._cache: dict[UUID, tuple[float, JobPost]] = {}
+        self._embeddings: dict[tuple[UUID, str], tuple[float, ...]] = {}
 
     async def add(self, job: JobPost) -> None:
         await self._inner.add(job)
@@ -72,6 +82,23 @@ class CachedJobPosts:
         if job is not None:
             self._cache[job_post_id] = (time.monotonic(), job)
         return job
+
+    async def embedding(self, job_post_id: UUID, key: str) -> tuple[float, ...] | None:
+        vector = self._embeddings.get((job_post_id, key))
+        if vector is None:
+            vector = await self._inner.embedding(job_post_id, key)
+            if vector is not None:
+                self._remember(job_post_id, key, vector)
+        return vector
+
+    async def store_embedding(self, job_post_id: UUID, key: str, vector: Sequence[float]) -> None:
+        await self._inner.store_embedding(job_post_id, key, vector)
+        self._remember(job_post_id, key, tuple(vector))
+
+    def _remember(self, job_post_id: UUID, key: str, vector: tuple[float, ...]) -> None:
+        if len(self._embeddings) >= self.max_embeddings:
+            self._embeddings.pop(next(iter(self._embeddings)))  # the oldest
+        self._embeddings[(job_post_id, key)] = vector
 
 
 @dataclass
@@ -125,6 +152,7 @@ class _Clients:
         self.settings = settings
         self.stack = stack
         self._aws: Any = None
+        self._s3: Any = None
         self._gemini: Any = None
         self._limiter: RedisTokenBucket | None = None
 
@@ -137,10 +165,16 @@ class _Clients:
             self._aws.client(service, endpoint_url=endpoint, config=s3_config(region))
         )
 
+    async def _s3_client(self) -> Any:
+        if self._s3 is None:
+            s = self.settings
+            self._s3 = await self._aws_client("s3", s.workers.s3_region, s.workers.s3_endpoint_url)
+        return self._s3
+
     async def blob_stores(self) -> tuple[BlobStore, BlobStore]:
         s = self.settings
         if s.workers.blob_store == "real":
-            client = await self._aws_client("s3", s.workers.s3_region, s.workers.s3_endpoint_url)
+            client = await self._s3_client()
             return (
                 S3BlobStore(
                     client,
@@ -168,7 +202,14 @@ class _Clients:
                 )
             region = s.workers.textract_region or s.workers.s3_region
             client = await self._aws_client("textract", region, s.workers.textract_endpoint_url)
-            return TextractExtractor(client, blobs, poll_seconds=s.workers.textract_poll_seconds)
+            scratch = S3BlobStore(
+                await self._s3_client(),
+                bucket=s.workers.s3_bucket,
+                prefix=s.workers.s3_ocr_prefix,
+                name="ocr-pages",
+            )
+            ocr = TextractOcr(client, poll_seconds=s.workers.textract_poll_seconds)
+            return HybridExtractor(blobs, scratch, ocr)
         local = LocalTextExtractor(
             FileSystemBlobStore(s.data_dir / "blobs") if s.workers.blob_store != "real" else blobs,
             ocr_language=s.ocr_language,

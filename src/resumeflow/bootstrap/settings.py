@@ -109,6 +109,9 @@ class WorkerSettings(BaseSettings):
     s3_region: str = "eu-west-1"
     s3_endpoint_url: str | None = None
     s3_inbox_prefix: str = "inbox/"
+    s3_ocr_prefix: str = Field(
+        default="ocr-pages/", description="PDFs of the pages sent to Textract (expire them)"
+    )
     textract_region: str | None = Field(default=None, description="default: s3_region")
     textract_endpoint_url: str | None = None
     textract_poll_seconds: float = Field(default=5.0, gt=0)

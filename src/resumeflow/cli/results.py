@@ -11,10 +11,11 @@ from rich.text import Text
 
 from resumeflow.bootstrap.telemetry import trace_id_of, trace_link
 from resumeflow.domain.application import ApplicationState, Status
-from resumeflow.domain.events import EventEnvelope
+from resumeflow.domain.events import EventEnvelope, TextExtracted
 
 __all__ = [
     "history_record",
+    "page_methods",
     "print_history",
     "print_ranking",
     "print_result",
@@ -163,6 +164,16 @@ def _short(payload: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def page_methods(extracted: TextExtracted) -> str:
+    """How each page was read, for a person: "hybrid: p1 text layer, p2 ocr 0.91"."""
+    pages = ", ".join(
+        f"p{page.number} {page.source.value.replace('_', ' ')}"
+        + (f" {page.confidence:.2f}" if page.confidence is not None else "")
+        for page in extracted.pages
+    )
+    return f"{extracted.extractor}: {pages}"
+
+
 def print_history(
     console: Console,
     steps: list[tuple[EventEnvelope, ApplicationState]],
@@ -181,6 +192,8 @@ def print_history(
             name = state.resume.provenance.get("name")
             where = f" (p{name.page or '?'} {name.method} {name.confidence:.2f})" if name else ""
             note = f"{state.resume.name or 'no name'}{where}; {len(state.resume.work)} jobs"
+        if isinstance(event.payload, TextExtracted):
+            note = page_methods(event.payload)
         if event.type == "application.retried":
             reason = getattr(event.payload, "reason", "")
             note = f"retried by {getattr(event.payload, 'requested_by', 'operator')}" + (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -47,6 +48,23 @@ class SqlJobPostRepository:
         if row is None:
             return None
         return _job(row)
+
+    async def embedding(self, job_post_id: UUID, key: str) -> tuple[float, ...] | None:
+        query = select(job_posts.c.embedding).where(
+            job_posts.c.id == job_post_id, job_posts.c.embedding_key == key
+        )
+        async with self._engine.connect() as conn:
+            vector = (await conn.execute(query)).scalar_one_or_none()
+        return tuple(vector) if vector is not None else None
+
+    async def store_embedding(self, job_post_id: UUID, key: str, vector: Sequence[float]) -> None:
+        """One UPDATE: concurrent writers of one key write the same row the same way."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                job_posts.update()
+                .where(job_posts.c.id == job_post_id)
+                .values(embedding=list(vector), embedding_key=key)
+            )
 
     async def page(
         self, *, after: UUID | None = None, limit: int = 50
@@ -112,9 +130,18 @@ def _utc(value: datetime | None) -> datetime | None:
 class InMemoryJobPostRepository:
     def __init__(self) -> None:
         self._posts: dict[UUID, JobPost] = {}
+        self._embeddings: dict[UUID, tuple[str, tuple[float, ...]]] = {}
 
     async def add(self, job: JobPost) -> None:
         self._posts[job.id] = job
 
     async def get(self, job_post_id: UUID) -> JobPost | None:
         return self._posts.get(job_post_id)
+
+    async def embedding(self, job_post_id: UUID, key: str) -> tuple[float, ...] | None:
+        stored = self._embeddings.get(job_post_id)
+        return stored[1] if stored is not None and stored[0] == key else None
+
+    async def store_embedding(self, job_post_id: UUID, key: str, vector: Sequence[float]) -> None:
+        if job_post_id in self._posts:  # as the SQL UPDATE: no post, nothing stored
+            self._embeddings[job_post_id] = (key, tuple(vector))

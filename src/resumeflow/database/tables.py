@@ -78,6 +78,9 @@ job_posts = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     # A closed post refuses new applications; the ones it has go on to their end.
     Column("closed_at", DateTime(timezone=True), nullable=True),
+    # Computed at the first score and reused; valid only for the embedder and text its key names.
+    Column("embedding", _NullableJSON, nullable=True),
+    Column("embedding_key", String(64), nullable=True),
 )
 
 applications = Table(

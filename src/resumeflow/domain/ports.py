@@ -164,6 +164,19 @@ class Embedder(Protocol):
 
 
 class JobPostRepository(Protocol):
+    """Job posts, and each post's embedding stored beside it.
+
+    ``embedding`` returns the post's vector when it was stored under ``key`` (which names the
+    embedder and the text it saw), else None. ``store_embedding`` is idempotent: writers of one
+    key write the same vector, and the last write stands.
+    """
+
     async def add(self, job: JobPost) -> None: ...
 
     async def get(self, job_post_id: UUID) -> JobPost | None: ...
+
+    async def embedding(self, job_post_id: UUID, key: str) -> tuple[float, ...] | None: ...
+
+    async def store_embedding(
+        self, job_post_id: UUID, key: str, vector: Sequence[float]
+    ) -> None: ...

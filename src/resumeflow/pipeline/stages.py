@@ -8,6 +8,7 @@ append into a ConcurrencyConflict, which is reported as SKIPPED rather than retr
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,12 +32,20 @@ from resumeflow.domain.events import (
     StageRun,
     TextExtracted,
 )
-from resumeflow.domain.ports import BlobNotFound, DocumentRef
+from resumeflow.domain.jobs import JobPost
+from resumeflow.domain.ports import BlobNotFound, DocumentRef, Embedder
 from resumeflow.domain.provenance import attribute, split_pages
 from resumeflow.domain.scoring import score_application
 from resumeflow.pipeline.services import Services
 
-__all__ = ["Outcome", "StageResult", "load_state", "run_stage"]
+__all__ = [
+    "Outcome",
+    "StageResult",
+    "job_embedding_key",
+    "job_post_vector",
+    "load_state",
+    "run_stage",
+]
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +165,7 @@ async def _perform(services: Services, state: ApplicationState, stage: Stage) ->
         job = await services.job_posts.get(state.job_post_id)
         if job is None:
             raise StageError("job_post_missing", f"job post {state.job_post_id}", retryable=False)
-        [job_vector] = await services.embedder.embed([job.embedding_text()])
+        job_vector = await job_post_vector(services, job)
         breakdown = score_application(
             resume=state.resume,
             resume_text=state.text,
@@ -167,6 +176,31 @@ async def _perform(services: Services, state: ApplicationState, stage: Stage) ->
         )
         return ApplicationScored(job_post_id=job.id, breakdown=breakdown)
     return ApplicationCompleted()
+
+
+def job_embedding_key(embedder: Embedder, job: JobPost) -> str:
+    """What a stored post vector is valid for: this embedder (name, version, dimension) and the
+    post's text as it sees it; a re-worded post or another model gets a new vector."""
+    named = f"{embedder.name}\n{embedder.version}\n{embedder.dimension}\n{job.embedding_text()}"
+    return hashlib.sha256(named.encode()).hexdigest()
+
+
+async def job_post_vector(services: Services, job: JobPost) -> tuple[float, ...]:
+    """The post's embedding, computed once per post and stored with it, so each application
+    costs one embedding call (its resume's) rather than two.
+
+    Two workers scoring a post's first applications at once may both compute it; they store the
+    same vector under the same key, so the race costs one call and nothing else.
+    """
+    key = job_embedding_key(services.embedder, job)
+    stored = await services.job_posts.embedding(job.id, key)
+    if stored is not None:
+        return stored
+    [vector] = await services.embedder.embed([job.embedding_text()])
+    if len(vector) != services.embedder.dimension:
+        raise StageError("bad_embedding", f"job post: dimension {len(vector)}", retryable=False)
+    await services.job_posts.store_embedding(job.id, key, vector)
+    return vector
 
 
 async def _record_failure(

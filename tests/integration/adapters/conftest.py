@@ -8,13 +8,16 @@ bucket, so tests share the server without sharing state.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from itertools import count
 from typing import Any
 from uuid import uuid4
 
 import aioboto3
 import pytest
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.server import ThreadedMotoServer
+from moto.textract.models import TextractBackend, textract_backends
 
 from resumeflow.adapters.s3 import S3BlobStore, s3_config
 
@@ -59,3 +62,37 @@ async def bucket(s3_client: Any) -> str:
 @pytest.fixture
 def blobs(s3_client: Any, bucket: str) -> S3BlobStore:
     return S3BlobStore(s3_client, bucket=bucket, prefix="resumes/")
+
+
+_ids = count(1)
+
+
+def blocks(pages: dict[int, list[str]]) -> list[dict[str, Any]]:
+    """Textract's block tree for ``pages``: a PAGE, then LINEs each followed by its WORDs."""
+    tree: list[dict[str, Any]] = []
+    for page, lines in pages.items():
+        tree.append({"BlockType": "PAGE", "Id": f"b{next(_ids)}", "Page": page})
+        for line in lines:
+            tree.append({"BlockType": "LINE", "Id": f"b{next(_ids)}", "Text": line, "Page": page})
+            tree.extend(
+                {"BlockType": "WORD", "Id": f"b{next(_ids)}", "Text": word, "Page": page}
+                for word in line.split()
+            )
+    return tree
+
+
+@pytest.fixture
+def textract_says(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[int, list[str]]], None]:
+    """Set what moto's Textract answers (its documented hook), restored after the test."""
+
+    def say(pages: dict[int, list[str]]) -> None:
+        monkeypatch.setattr(TextractBackend, "BLOCKS", blocks(pages))
+        monkeypatch.setattr(TextractBackend, "PAGES", len(pages))
+        monkeypatch.setattr(TextractBackend, "JOB_STATUS", "SUCCEEDED")
+
+    return say
+
+
+def jobs_started() -> int:
+    """Text detection jobs moto's Textract has been asked to start, by any test."""
+    return len(textract_backends[DEFAULT_ACCOUNT_ID][REGION].async_text_detection_jobs)

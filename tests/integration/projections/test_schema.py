@@ -29,7 +29,7 @@ async def _tables(engine: AsyncEngine) -> set[str]:
 async def test_every_revision_walks_up_down_and_up_again(pg_url: str) -> None:
     """The stairway: each revision's downgrade undoes exactly its upgrade."""
     revisions = list(ScriptDirectory.from_config(alembic_config()).walk_revisions("base", "heads"))
-    assert [r.revision for r in reversed(revisions)] == ["0001", "0002", "0003"]
+    assert [r.revision for r in reversed(revisions)] == ["0001", "0002", "0003", "0004"]
     engine = create_engine(pg_url)
     try:
         for revision in reversed(revisions):
