@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from uuid import uuid4
+from collections.abc import Sequence
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -17,6 +18,8 @@ from resumeflow.domain.errors import (
     UploadRejected,
 )
 from resumeflow.domain.events import Stage
+from resumeflow.domain.jobs import JobPost
+from resumeflow.domain.ports import JobPostRepository
 from resumeflow.domain.resume import ParsedResume
 from resumeflow.pipeline.operator import replay, retry_application
 from resumeflow.pipeline.runner import drive
@@ -192,6 +195,43 @@ async def test_a_stage_past_its_timeout_is_a_retryable_failure_then_fails_with_t
         (2, "stage_timeout"),
         (3, "stage_timeout"),
     ]
+
+
+class _DownOnce:
+    """A job-post repository whose server refuses the first connection (a Postgres restart)."""
+
+    def __init__(self, inner: JobPostRepository) -> None:
+        self.inner, self.calls = inner, 0
+
+    async def get(self, job_post_id: UUID) -> JobPost | None:
+        self.calls += 1
+        if self.calls == 1:
+            raise ConnectionRefusedError(111, "Connection refused")
+        return await self.inner.get(job_post_id)
+
+    async def add(self, job: JobPost) -> None:
+        await self.inner.add(job)
+
+    async def embedding(self, job_post_id: UUID, key: str) -> tuple[float, ...] | None:
+        return await self.inner.embedding(job_post_id, key)
+
+    async def store_embedding(self, job_post_id: UUID, key: str, vector: Sequence[float]) -> None:
+        await self.inner.store_embedding(job_post_id, key, vector)
+
+
+async def test_a_server_outage_is_raised_for_the_caller_and_costs_no_attempt() -> None:
+    services = await make_services()
+    app = (await submit_application(services, command())).application_id
+    for stage in (Stage.STORE, Stage.EXTRACT, Stage.PARSE, Stage.EMBED):
+        await run_stage(services, app, stage)
+    services.job_posts = _DownOnce(services.job_posts)
+    services.is_outage = lambda error: isinstance(error, ConnectionError)
+
+    with pytest.raises(ConnectionRefusedError):
+        await run_stage(services, app, Stage.SCORE)
+
+    assert "application.stage_failed" not in await types_of(services, app)
+    assert (await drive(services, app)).status is Status.COMPLETED
 
 
 async def test_pending_remote_work_records_nothing_and_keeps_its_request_token() -> None:

@@ -40,6 +40,7 @@ from resumeflow.bootstrap.settings import Settings
 from resumeflow.bootstrap.telemetry import current_traceparent
 from resumeflow.database.engine import create_engine
 from resumeflow.database.job_posts import SqlJobPostRepository
+from resumeflow.database.outages import is_server_outage
 from resumeflow.domain.jobs import JobPost
 from resumeflow.domain.ports import (
     BlobStore,
@@ -138,6 +139,7 @@ async def open_worker_runtime(settings: Settings) -> WorkerRuntime:
             traceparent=current_traceparent,
             worker=f"{socket.gethostname()}:{os.getpid()}",
             stage_timeout=settings.workers.stage_timeout_seconds,
+            is_outage=is_server_outage,
         )
     except BaseException:
         await stack.aclose()

@@ -45,6 +45,10 @@ def _no_trace() -> str | None:
     return None
 
 
+def _never(_: BaseException) -> bool:
+    return False
+
+
 @dataclass
 class Services:
     events: EventStore
@@ -63,3 +67,6 @@ class Services:
     """Who runs the stages here (a worker's host and pid), recorded on the events they append."""
     stage_timeout: float | None = None
     """Seconds one stage run may take before it counts as a retryable ``stage_timeout``."""
+    is_outage: Callable[[BaseException], bool] = _never
+    """Whether an error is a server of ours not answering (Postgres, Redis): such a stage run is
+    not an attempt of the application's; it is raised for the caller to run again later."""

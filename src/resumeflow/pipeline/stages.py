@@ -99,6 +99,8 @@ async def run_stage(services: Services, application_id: UUID, stage: Stage) -> S
     except StageError as error:
         return await _record_failure(services, state, last, stage, error, run)
     except Exception as error:  # a bug or an unforeseen fault: bounded retries, then failed
+        if services.is_outage(error):
+            raise  # not the application's fault: the task layer sends the stage again
         log.exception("stage %s of %s raised", stage, application_id)
         unexpected = StageError(
             "unexpected_error", f"{type(error).__name__}: {error}", retryable=True

@@ -31,7 +31,6 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 from faststream import FastStream
 from faststream.middlewares import AckPolicy
 from faststream.redis import RedisBatchStreamMessage, RedisBroker, StreamSub
@@ -41,9 +40,9 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from resumeflow.database.outages import is_server_outage
 from resumeflow.database.tables import dead_letters
 from resumeflow.domain.events import EventCodec, EventEnvelope, default_codec
 from resumeflow.eventstore.wire import CONTENT_TYPE, decode_entry, entry_headers
@@ -91,20 +90,7 @@ class Outage(Exception):
 
 def is_outage(error: BaseException) -> bool:
     """Connection-level failures of Postgres or Redis (as opposed to a bad event or a bug)."""
-    if isinstance(error, Outage | OSError | RedisConnectionError | RedisTimeoutError):
-        return True
-    if isinstance(
-        error,
-        asyncpg.PostgresConnectionError
-        | asyncpg.InterfaceError
-        | asyncpg.CannotConnectNowError
-        | asyncpg.AdminShutdownError
-        | asyncpg.CrashShutdownError,
-    ):
-        return True
-    if isinstance(error, DBAPIError):
-        return bool(error.connection_invalidated) or is_outage(error.orig or Exception())
-    return False
+    return isinstance(error, Outage | OSError) or is_server_outage(error)
 
 
 @dataclass
