@@ -322,7 +322,11 @@ def _recovery(faults: list[Fault], events: list[Any]) -> dict[str, Any]:
             )
             if later and in_flight:
                 stalls.append(min(later) - fault.back_at)
-    return {"recovery_p95_s": _p95(recoveries), "stall_after_restart_s": _p95(stalls)}
+    return {
+        "recovery_p95_s": _p95(recoveries),
+        "recovery_s": sorted(round(r, 1) for r in recoveries),
+        "stall_after_restart_s": _p95(stalls),
+    }
 
 
 async def run_chaos(plan: ChaosPlan, workdir: Path) -> dict[str, Any]:
@@ -375,6 +379,7 @@ async def run_chaos(plan: ChaosPlan, workdir: Path) -> dict[str, Any]:
         "verify": kinds,
         "worker_exits": run.worker_exits,
         "recovery_p95_s": outcome["recovery_p95_s"],
+        "recovery_s": outcome["recovery_s"],
         "stall_after_restart_s": outcome["stall_after_restart_s"],
         "faults": Counter(f.kind for f in run.faults),
         "seconds": round(time.monotonic() - started, 1),
@@ -403,6 +408,7 @@ def chaos(
     stuck_after: Annotated[float, typer.Option(help="the sweeper's threshold, seconds")] = 120.0,
     settle: Annotated[float, typer.Option(help="seconds to wait for every end")] = 600.0,
     seed: int = 7,
+    keep_logs: Annotated[bool, typer.Option(help="keep the logs on success too")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Run applications through the distributed mode under faults; report what survived."""
@@ -429,4 +435,7 @@ def chaos(
     if bad or report["worker_exits"] or report["failed"]:
         print(f"the processes' logs are in {workdir}", file=sys.stderr)
         raise typer.Exit(1)
-    shutil.rmtree(workdir, ignore_errors=True)
+    if keep_logs:
+        print(f"the processes' logs are in {workdir}", file=sys.stderr)
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
