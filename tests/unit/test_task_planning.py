@@ -34,7 +34,7 @@ async def stored(services: Services, count: int = 1) -> list[UUID]:
     return ids
 
 
-async def plan(services: Services, stage: Stage, app: UUID, **polling: int) -> Dispatch | None:
+async def plan(services: Services, stage: Stage, app: UUID, **polling: Any) -> Dispatch | None:
     _, message = await run_one(services, stage, app, **polling)
     return message
 
@@ -103,6 +103,20 @@ async def test_skipped_and_failed_and_unknown_send_nothing() -> None:
     assert await plan(services, Stage.STORE, uuid4()) is None
     state, _ = await load_state(services, failing)
     assert state.status is Status.FAILED
+
+
+async def test_a_redelivered_message_whose_stage_is_done_sends_the_stage_due_now() -> None:
+    services = await make_services()
+    (app,) = await stored(services)  # its worker stored the file, then died before sending
+
+    _, message = await run_one(services, Stage.STORE, app, redelivered=True)
+
+    assert message == Dispatch(Stage.EXTRACT, app, 0.0, 0)
+    (ended,) = await submitted(services)
+    for stage in (Stage.STORE, Stage.EXTRACT, Stage.PARSE, Stage.EMBED, Stage.SCORE):
+        await run_stage(services, ended, stage)
+    await run_stage(services, ended, Stage.COMPLETE)
+    assert (await run_one(services, Stage.SCORE, ended, redelivered=True))[1] is None  # ended
 
 
 async def test_a_run_past_the_soft_limit_is_cancelled_and_its_stage_sent_again() -> None:

@@ -10,7 +10,10 @@ message, sent only after the task's events are stored:
   ``max_stage_attempts`` through the ``stage_failed`` events);
 - PENDING (an OCR job still running): the same stage after the adapter's poll interval, at most
   ``max_pending_polls`` times;
-- SKIPPED, FAILED: nothing. A redelivered message thus finds its stage done and sends nothing.
+- SKIPPED, FAILED: nothing; but a message the broker handed out again (its worker died) whose
+  stage is done sends the stage due now: that worker may have died between storing its events
+  and sending the next message, which nothing else would send until the sweeper looks. A
+  duplicate it may make is a no-op (the log's version check).
 
 A fault of the log itself (Redis away) re-sends that application's stage with backoff; whatever
 is lost on the way (a killed worker, a dropped message) is found by the sweeper from the log.
@@ -82,6 +85,7 @@ async def run_one(
     polls: int = 0,
     max_polls: int = 360,
     soft_limit: float | None = None,
+    redelivered: bool = False,
 ) -> tuple[StageResult | None, Dispatch | None]:
     """Run ``stage`` of the application; its result, and the message its outcome calls for.
 
@@ -105,6 +109,10 @@ async def run_one(
         log.warning("stage %s of %s raised %r; sent again", stage, app, error)
         return None, Dispatch(stage, app, _bucket(services.retry.delay(polls + 1)), polls + 1)
     if result.outcome is Outcome.DONE and result.next_stage is not None:
+        return result, Dispatch(result.next_stage, app)
+    if result.outcome is Outcome.SKIPPED and redelivered and result.next_stage is not None:
+        log.warning("stage %s of %s was done before its worker died; %s sent", stage, app,
+                    result.next_stage.value)  # fmt: skip
         return result, Dispatch(result.next_stage, app)
     if result.outcome is Outcome.RETRY:
         return result, Dispatch(stage, app, _bucket(result.delay))

@@ -19,7 +19,7 @@ import logging
 from typing import Any
 from uuid import UUID
 
-from celery import Celery, signals
+from celery import Celery, current_task, signals
 
 from resumeflow.bootstrap.celery import STAGE_TASK, SWEEP_TASK, create_celery, send
 from resumeflow.bootstrap.distributed import WorkerRuntime, open_worker_runtime
@@ -82,6 +82,7 @@ def register_tasks(celery: Celery, settings: Settings) -> None:
         """Run ``stage`` of the application; send what its outcome calls for."""
         runtime: WorkerRuntime = loop.process_runtime()
         tag_application(application_id)
+        delivery = getattr(current_task.request, "delivery_info", None) or {}
         result, message = loop.run(
             run_one(
                 runtime.services,
@@ -90,6 +91,7 @@ def register_tasks(celery: Celery, settings: Settings) -> None:
                 polls=polls,
                 max_polls=settings.workers.max_pending_polls,
                 soft_limit=settings.workers.task_soft_time_limit,
+                redelivered=bool(delivery.get("redelivered")),
             ),
             timeout=settings.workers.task_time_limit,
         )
