@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -158,12 +159,18 @@ def test_one_application_is_one_trace_across_the_api_the_worker_and_the_projecto
     while time.monotonic() < deadline:
         services = {s.service for s in mine()}
         stored = [s for s in mine() if s.name == "projection apply"]
+        # a task's span ends (and is exported) after its events are stored and projected
+        ran = [s for s in mine() if s.name.startswith("run/")]
         if {"resumeflow-api", "resumeflow-worker", "resumeflow-projector"} <= services and (
             max((s.attributes.get("resumeflow.event.version", 0) for s in stored), default=0) == 7
+            and len(ran) >= 5
         ):
             break
         time.sleep(0.3)
     spans = mine()
+    print(f"\nspans of application {app}, by service and name:")  # shown with -s
+    for (service, name), n in sorted(Counter((s.service, s.name) for s in spans).items()):
+        print(f"  {service:22} {name:45} {n}")
     by_id = {s.span_id: s for s in spans}
     roots = [s for s in spans if not s.parent_id]
     assert [(r.service, r.name) for r in roots] == [("resumeflow-api", "POST /v1/applications")]
