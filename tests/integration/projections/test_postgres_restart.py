@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,12 +11,9 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from resumeflow.bootstrap.settings import Settings
-from resumeflow.database.engine import create_engine
 from resumeflow.database.job_posts import SqlJobPostRepository
-from resumeflow.database.migrate import upgrade
 from resumeflow.database.tables import dead_letters
 from tests.doubles import JOB
-from tests.integration.projections.conftest import new_database
 from tests.integration.projections.helpers import append_histories, caught_up, count, store_of
 from tests.integration.projections.test_crash import ProjectorProcess
 from tests.servers import PostgresServer
@@ -29,19 +26,6 @@ def pg_server() -> Iterator[PostgresServer]:
     """This test's own server: it restarts it."""
     with PostgresServer() as server:
         yield server
-
-
-@pytest.fixture
-async def engine(pg_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(pg_url)
-    await upgrade(engine)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-async def pg_url(pg_server: PostgresServer) -> str:
-    return await new_database(pg_server)
 
 
 async def test_the_projector_and_the_engine_go_on_after_a_postgres_restart(
