@@ -53,6 +53,19 @@ class FakeCloud:
             counts: dict[str, int] = json.load(answer)
         return counts
 
+    def configure(self, **changes: float | str) -> None:
+        """Change ``FakeCloudConfig`` fields (seconds, fault shares) in the running server."""
+        self._request("POST", "/_fake/config", json.dumps(changes).encode())
+
+    def create_bucket(self, name: str) -> None:
+        """S3's CreateBucket, unsigned (the fake does not check signatures)."""
+        self._request("PUT", f"/{name}", b"")
+
+    def _request(self, method: str, path: str, body: bytes) -> None:
+        request = urllib.request.Request(f"{self.url}{path}", data=body, method=method)
+        with urllib.request.urlopen(request, timeout=5):
+            pass
+
     def stop(self) -> None:
         process, self._process = self._process, None
         if process is None or process.poll() is not None:

@@ -17,12 +17,14 @@ or with canned output, after sleeping the configured latency at the edge.
 - OTLP/HTTP ``POST /v1/traces``: accepted and dropped (a sink for tracing's overhead).
 - Faults, for the chaos run: a share of Gemini calls answer 429, 500, a hang or malformed JSON;
   a share of S3 calls answer 503 SlowDown.
-- ``GET /_fake/stats``: request counts by operation.
+- ``GET /_fake/stats``: request counts by operation; ``POST /_fake/config`` with a JSON object
+  of ``FakeCloudConfig`` fields (seconds, shares) changes them from the next request on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import io
 import json
@@ -336,11 +338,23 @@ async def _stats(request: web.Request) -> web.Response:
     return web.json_response(dict(request.app[_STATE].stats))
 
 
+async def _configure(request: web.Request) -> web.Response:
+    config = request.app[_STATE].config
+    changes = await request.json()
+    unknown = set(changes) - set(FakeCloudConfig.__dataclass_fields__)
+    if unknown:
+        return web.json_response({"unknown": sorted(unknown)}, status=400)
+    for name, value in changes.items():
+        setattr(config, name, value)
+    return web.json_response(dataclasses.asdict(config))
+
+
 def make_app(config: FakeCloudConfig) -> web.Application:
     """The fake cloud as an aiohttp application (``python -m resumeflow_dev.fakes`` serves it)."""
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app[_STATE] = _State(config=config, random=random.Random(config.seed))
     app.router.add_get("/_fake/stats", _stats)
+    app.router.add_post("/_fake/config", _configure)
     app.router.add_post("/{tail:.*}", _post)
     app.router.add_route("*", "/{tail:.*}", _s3)
     return app
