@@ -231,8 +231,9 @@ class _Producer:
     """Submits applications as the API does, and reads their ends on the feed."""
 
     def __init__(self, runtime: ApiRuntime, job_post_id: UUID) -> None:
-        assert runtime.store is not None
+        assert runtime.store is not None and runtime.redis is not None  # the distributed mode
         self.runtime = runtime
+        self.redis = runtime.redis
         self.job_post_id = job_post_id
         self._feed: dict[str, str | bytes] = {key: "$" for key in runtime.store.feed_keys}
         self._run = _Run("idle")
@@ -270,12 +271,12 @@ class _Producer:
         self._run.seen.append((at, application_id))
         self._run.failed += failed
 
-    async def _read_feed(self) -> int:
+    async def _read_feed(self) -> None:
         reply = cast(
             list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]],
-            await self.runtime.redis.xread(dict(self._feed), count=5000, block=200),  # type: ignore[union-attr,arg-type]
+            await self.redis.xread(dict(self._feed), count=5000, block=200),  # type: ignore[arg-type]
         )
-        now, ended = time.time(), 0
+        now = time.time()
         for key, entries in reply or []:
             for entry_id, fields in entries:
                 self._feed[key.decode()] = entry_id
@@ -286,10 +287,8 @@ class _Producer:
                 failed = kind == b"application.failed"
                 if application_id in self._run.started:
                     self._ended(application_id, now, failed)
-                    ended += 1
                 else:
                     self._early[application_id] = (now, failed)
-        return ended
 
     async def run(
         self, label: str, resumes: Iterator[Resume], count: int, in_flight: int, give_up: float
@@ -301,14 +300,15 @@ class _Producer:
         submitted = min(in_flight, count)
         for _ in range(submitted):
             self._launch(next(resumes))
+        refilled = 0  # ended applications already replaced (some end before their submit returns)
         while len(run.seen) < count:
             if self._errors:
                 raise self._errors[0]
             if time.time() - began > give_up:
                 raise TimeoutError(f"{label}: {count - len(run.seen)} applications still running")
-            before = len(run.seen)
             await self._read_feed()
-            refill = min(len(run.seen) - before, count - submitted)
+            refill = min(len(run.seen) - refilled, count - submitted)
+            refilled = len(run.seen)
             for _ in range(refill):
                 self._launch(next(resumes))
             submitted += refill
