@@ -559,6 +559,7 @@ def _report(
         "ideal_latency_s": round(waited, 4),
         "ideal_bound": "in_flight" if ideal == in_flight / waited else "worker_threads",
         "ideal_apps_per_s": round(ideal, 2),
+        "ideal_in_flight_apps_per_s": round(in_flight / waited, 2),
         "ratio_to_ideal": _median([r / ideal for r in rates]),
         "cpu_ms_per_application": _median(
             [1000 * r.cpu / max(1, len(r.seen)) for r in mixed_runs], 2
