@@ -1,4 +1,4 @@
-"""A local HTTP fake of the Gemini REST API, for the real google-genai client to talk to.
+"""A scripted local HTTP fake of the Gemini REST API, for the real google-genai client to talk to.
 
 It serves ``POST /{version}/models/{model}:{method}`` for ``generateContent``,
 ``batchEmbedContents`` and ``embedContent`` on 127.0.0.1 (a stdlib server in a thread). Replies
@@ -10,15 +10,15 @@ the SDK sent.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections import deque
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
+
+from resumeflow_dev.fakes.gemini_wire import PATH, Reply, embedding_reply, error_reply, text_reply
 
 __all__ = [
     "FakeGemini",
@@ -29,20 +29,6 @@ __all__ = [
     "text_reply",
 ]
 
-_PATH = re.compile(
-    r"^/(?P<version>v1(?:alpha|beta)?)/models/(?P<model>[^/:]+)"
-    r":(?P<method>generateContent|batchEmbedContents|embedContent)$"
-)
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: Any  # JSON-serializable
-
-    def encoded(self) -> bytes:
-        return json.dumps(self.body).encode()
-
 
 @dataclass(frozen=True)
 class Recorded:
@@ -51,49 +37,6 @@ class Recorded:
     method: str
     headers: dict[str, str]
     body: Any
-
-
-def text_reply(text: str, *, model: str = "gemini-2.5-flash") -> Reply:
-    """A generateContent answer whose one candidate says ``text``."""
-    return Reply(
-        200,
-        {
-            "candidates": [
-                {
-                    "content": {"role": "model", "parts": [{"text": text}]},
-                    "finishReason": "STOP",
-                    "index": 0,
-                }
-            ],
-            "usageMetadata": {
-                "promptTokenCount": 100,
-                "candidatesTokenCount": 50,
-                "totalTokenCount": 150,
-            },
-            "modelVersion": model,
-        },
-    )
-
-
-def embedding_reply(vectors: Iterable[Sequence[float]]) -> Reply:
-    """A batchEmbedContents answer with one embedding per vector."""
-    return Reply(200, {"embeddings": [{"values": list(v)} for v in vectors]})
-
-
-_STATUS_NAMES = {
-    400: "INVALID_ARGUMENT",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    429: "RESOURCE_EXHAUSTED",
-    500: "INTERNAL",
-    503: "UNAVAILABLE",
-}
-
-
-def error_reply(status: int, message: str = "scripted failure") -> Reply:
-    """An error in the shape Google APIs use: ``{"error": {code, message, status}}``."""
-    name = _STATUS_NAMES.get(status, "UNKNOWN")
-    return Reply(status, {"error": {"code": status, "message": message, "status": name}})
 
 
 @dataclass
@@ -117,7 +60,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def do_POST(self) -> None:
-        match = _PATH.match(self.path.split("?", 1)[0])
+        match = PATH.match(self.path.split("?", 1)[0])
         if match is None:
             self._send(error_reply(404, f"no route {self.path}"))
             return

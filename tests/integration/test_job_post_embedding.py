@@ -1,7 +1,7 @@
 """A job post is embedded once and the stored vector is reused by every application of it:
 the real google-genai client against the local Gemini fake (which records every request), on
 real SQLite (the embedded mode) and a real Postgres (the distributed mode, through the workers'
-cached repository, one per simulated worker)."""
+cached repository, one per worker in these tests)."""
 
 from __future__ import annotations
 

@@ -1,50 +1,44 @@
-"""``resumeflow bench pipeline``: the distributed pipeline beside the seed's synchronous loop.
+"""``resumeflow bench pipeline``: the distributed pipeline as it is deployed, on a fake cloud.
 
-Distributed: two Celery worker processes (threads pool, one event loop each: tasks/loop.py) run
-the stages with the latency-simulating adapters (adapters/simulated.py). The bench process is
-the producer: it submits ``in_flight`` applications, sends their ``store`` stage, and from then
-on submits a new application for each one it sees completed or failed in the event log's feed,
-so exactly ``in_flight`` applications are in flight until the last ones are submitted. An
-application is in flight from the start of its submission (its inbox upload included) to its
-terminal event; its latency is that span.
+What runs: a durable redis-server (log and broker) and Postgres, the projector and ``workers``
+processes started as ``resumeflow worker`` starts them (production defaults; the environment
+only names the servers, the fake cloud's endpoints and keys, a Gemini rate limit above the load
+and the Textract poll interval that the latency model assumes), the real adapters (aioboto3 S3
+and Textract, google-genai, the Redis rate limiter) against ``resumeflow_dev.fakes`` in its own
+process, which sleeps the configured latency at the network edge. This process is the API: it
+submits one application per ``submit_application`` call with the Celery dispatcher, keeping
+``in_flight`` applications in flight (a new one for each terminal event it reads on the feed).
 
-Throughput (``apps_per_s``) is measured while exactly ``in_flight`` applications are in flight,
-over whole rounds: from the ``in_flight``-th terminal event (the first round, when everything
-started at once, is ramp-up) to the last one that still triggered a refill (after it the
-pipeline drains), ``rounds * in_flight`` applications in between. In a closed loop of
-``in_flight`` slots that is Little's law's ``in_flight / mean latency`` at that concurrency, which
-is what the ideal below assumes. ``overall_apps_per_s`` is ``applications / (last terminal event
-- first submission)``, ramp-up and drain included. Runs shorter than three rounds report the
-overall rate as ``apps_per_s``.
+Runs, per round (sides alternate between rounds; every figure is the median over rounds):
+``mixed`` (``scan_share`` scans, the rest text PDFs/DOCX: bench/inputs.py) and ``text`` (text
+documents only) on untraced workers; ``traced`` (mixed, workers exporting every span over
+OTLP/HTTP to the fake, which drops them) on workers restarted with ``OTEL_TRACES_EXPORTER=otlp``.
+Each worker start is followed by a warm-up run that is not measured.
 
-The latency-bound ideal is what the slots would do if an application took only the latency the
-configured cloud calls impose, in the order the pipeline makes them, and nothing else::
+Figures:
 
-    per_application = 3 * s3            inbox upload (submit), inbox read + blob write (store)
-                    + polls * poll      the OCR job seen IN_PROGRESS ``polls`` times
-                    + gemini            the parse call
-                    + embedding         the resume's embedding (the job post's is stored once)
-    ideal_apps_per_s = in_flight / per_application
-
-Everything else (Redis round trips of the event log, broker hops, countdown timers, the workers'
-CPU: event encoding and decoding, folds, scoring, Celery's own work) counts against
-``ratio_to_ideal``. The OCR and the parse that the simulated services answer with are computed
-once per distinct input (adapters/simulated.py says why): every application here is a copy of one
-resume, and the real Textract and Gemini do that work on their own machines.
-
-Synchronous baseline (the seed's before-state): the same stages with the same simulated adapters
-and event log, one application at a time in this process: ``pipeline.runner.drive`` per
-application, each awaited before the next is submitted. With a single application in flight
-every await is a blocking wait (nothing else can run), so this is exactly a synchronous loop
-with sleeps; reusing ``drive`` keeps the stage code identical on both sides. A few applications
-give its rate (it has no variance to average out: ~2 s each).
-
-``peak_rss_mb`` sums VmHWM (peak resident set) of both worker processes and any children.
+- ``apps_per_s``: terminal events per second while exactly ``in_flight`` were in flight, over
+  whole rounds of ``in_flight`` (the first round is ramp-up, the drain is left out); the overall
+  rate when a run is shorter than three rounds.
+- ``ideal_apps_per_s``: what the same load would do if an application cost only the waits the
+  fake imposes, ``min(in_flight / L, workers * concurrency / H)`` over the mix, where ``L`` is
+  the mean of what an application waits for from the start of its submission (upload, inbox
+  read, blob write, blob read: 4 S3 calls; OCR for scans: ``polls * poll``; the parse; the
+  résumé's embedding; the job post's is stored once) and ``H`` the mean of what holds a pool
+  thread (the same less the upload, made here, and less a job's countdowns between polls, which
+  hold no thread). ``ratio_to_ideal = apps_per_s / ideal_apps_per_s``.
+- ``cpu_ms_per_application``: user + system CPU of the worker processes (and any children, from
+  /proc) during a mixed run, over the applications that ended in it.
+- ``peak_rss_mb``: the largest VmHWM of one worker (with its children); each worker's beside it.
+- ``text_p95_latency_ratio``: p95 latency of the text documents in the mixed run over the p95
+  of the text-only run; a latency is ``received`` to the terminal event, from the events' times.
+- ``tracing_overhead``: ``1 - traced apps_per_s / mixed apps_per_s`` (per round, then median).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import signal
@@ -54,35 +48,35 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 from uuid import UUID, uuid4
 
-from celery import Celery
+from sqlalchemy import text
 
 from resumeflow.adapters.local.jobs import job_post_from_text
+from resumeflow.bootstrap.api import ApiRuntime, api_runtime
 from resumeflow.bootstrap.celery import create_celery
-from resumeflow.bootstrap.distributed import WorkerRuntime, open_worker_runtime
 from resumeflow.bootstrap.settings import Settings
 from resumeflow.database.engine import create_engine
 from resumeflow.database.migrate import upgrade
-from resumeflow.domain.application import Status
-from resumeflow.domain.events import Stage
-from resumeflow.pipeline.runner import drive
+from resumeflow.domain.events import EventEnvelope
 from resumeflow.pipeline.submit import SubmitApplication, submit_application
-from resumeflow.tasks.dispatch import dispatch
+from resumeflow_dev.bench.common import servers
+from resumeflow_dev.bench.inputs import Resume, mixed
+from resumeflow_dev.fakes.process import FakeCloud
 
-__all__ = ["Latencies", "bench_pipeline", "peak_rss_mb"]
+__all__ = ["Latencies", "bench_pipeline", "cpu_seconds", "peak_rss_mb"]
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 TERMINAL = (b"application.completed", b"application.failed")
+BUCKET = "resumeflow-bench"
 
 
 @dataclass(frozen=True)
 class Latencies:
-    """The simulated cloud's latencies, in seconds."""
+    """The fake cloud's latencies, in seconds."""
 
     s3: float = 0.02
     textract_polls: int = 3
@@ -90,18 +84,33 @@ class Latencies:
     gemini: float = 0.8
     embedding: float = 0.15
 
-    def per_application(self) -> float:
-        """The latency one application must wait for (the module docstring's formula)."""
-        return 3 * self.s3 + self.textract_polls * self.textract_poll + self.gemini + self.embedding
-
-    def environment(self) -> dict[str, str]:
+    def fake_options(self) -> dict[str, float]:
         return {
-            "RESUMEFLOW_SIMULATED_S3_SECONDS": str(self.s3),
-            "RESUMEFLOW_SIMULATED_TEXTRACT_POLLS": str(self.textract_polls),
-            "RESUMEFLOW_SIMULATED_TEXTRACT_POLL_SECONDS": str(self.textract_poll),
-            "RESUMEFLOW_SIMULATED_GEMINI_SECONDS": str(self.gemini),
-            "RESUMEFLOW_SIMULATED_EMBEDDING_SECONDS": str(self.embedding),
+            "s3_ms": self.s3 * 1000,
+            "textract_polls": self.textract_polls,
+            "textract_poll_ms": self.textract_poll * 1000,
+            "gemini_ms": self.gemini * 1000,
+            "embedding_ms": self.embedding * 1000,
         }
+
+    def waited(self, resume: Resume) -> float:
+        """What one application waits for, from the start of its submission (``L``)."""
+        ocr = self.textract_polls * self.textract_poll if resume.scan else 0.0
+        return 4 * self.s3 + ocr + self.gemini + self.embedding
+
+    def held(self, resume: Resume) -> float:
+        """What holds a worker's pool thread (``H``): no upload, no countdown between polls."""
+        ocr = self.textract_polls * self.textract_poll if resume.scan and not resume.job else 0.0
+        return 3 * self.s3 + ocr + self.gemini + self.embedding
+
+
+def ideal_rate(
+    latencies: Latencies, sample: list[Resume], in_flight: int, slots: int
+) -> tuple[float, float]:
+    """The latency-bound ideal (module docstring) and its mean ``L``."""
+    waited = statistics.fmean(latencies.waited(r) for r in sample)
+    held = statistics.fmean(latencies.held(r) for r in sample)
+    return min(in_flight / waited, slots / held), waited
 
 
 def _descendants(pid: int) -> Iterator[int]:
@@ -119,7 +128,7 @@ def _descendants(pid: int) -> Iterator[int]:
             yield from _descendants(int(child))
 
 
-def _cpu_seconds(pids: list[int]) -> float:
+def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU seconds used so far by ``pids`` and their descendants (Linux /proc)."""
     ticks = 0
     for pid in {p for root in pids for p in _descendants(root)}:
@@ -131,128 +140,143 @@ def _cpu_seconds(pids: list[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def peak_rss_mb(pids: list[int]) -> float:
-    """Summed VmHWM (peak RSS) of ``pids`` and their descendants, in MiB (Linux /proc)."""
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM (peak RSS) of ``pid`` and its descendants, in MiB (Linux /proc)."""
     kib = 0
-    for pid in {p for root in pids for p in _descendants(root)}:
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                kib += int(line.split()[1])
+    for each in set(_descendants(pid)):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{each}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    kib += int(line.split()[1])
     return round(kib / 1024, 1)
 
 
-class _Workers:
-    """``count`` Celery worker processes, each a threads pool of ``concurrency`` threads."""
+class _Processes:
+    """``resumeflow <argv>`` subprocesses with one environment, each logging to a file."""
 
-    def __init__(self, env: Mapping[str, str], count: int, concurrency: int, log_dir: Path) -> None:
-        self.processes: list[subprocess.Popen[bytes]] = []
-        self.logs = [log_dir / f"worker{n}.log" for n in range(count)]
-        for n, path in enumerate(self.logs):
-            command = [
-                sys.executable, "-m", "celery", "-A", "resumeflow.tasks", "worker",
-                "-P", "threads", "-c", str(concurrency), "-n", f"bench{n}-{os.getpid()}@%h",
-                "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
-                "--without-heartbeat",
-            ]  # fmt: skip
-            with path.open("wb") as log:  # the child keeps its own descriptor
-                self.processes.append(
-                    subprocess.Popen(
-                        command,
-                        env={**os.environ, **env},
-                        stdin=subprocess.DEVNULL,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
-                )
+    def __init__(self, env: Mapping[str, str], log_dir: Path) -> None:
+        self.env = env
+        self.log_dir = log_dir
+        self.running: list[subprocess.Popen[bytes]] = []
 
-    @property
-    def pids(self) -> list[int]:
-        return [p.pid for p in self.processes]
+    def start(self, name: str, argv: list[str], extra: Mapping[str, str] = {}) -> int:
+        command = [str(Path(sys.executable).parent / "resumeflow"), *argv]
+        with (self.log_dir / f"{name}.log").open("ab") as log:
+            process = subprocess.Popen(
+                command,
+                env={**os.environ, **self.env, **extra},
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.running.append(process)
+        return process.pid
 
-    def wait_ready(self, app: Celery, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        names = {f"bench{n}-{os.getpid()}@" for n in range(len(self.processes))}
-        while time.monotonic() < deadline:
-            for process, path in zip(self.processes, self.logs, strict=True):
-                if process.poll() is not None:
-                    tail = path.read_text(errors="replace")[-2000:]
-                    raise RuntimeError(f"a worker exited with {process.returncode}:\n{tail}")
-            replies = app.control.ping(timeout=0.5) or []
-            seen = {name.split("@")[0] + "@" for reply in replies for name in reply}
-            if names <= seen:
-                return
-        raise TimeoutError(f"the workers did not answer a ping within {timeout} s")
+    def check(self) -> None:
+        for process in self.running:
+            if process.poll() is not None:
+                raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
 
-    def stop(self) -> None:
-        for process in self.processes:
+    def stop(self, pids: list[int] | None = None) -> None:
+        chosen = [p for p in self.running if pids is None or p.pid in pids]
+        for process in chosen:
             if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in chosen:
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+            self.running.remove(process)
+
+
+@dataclass
+class _Run:
+    """One measured run: when each application started and was seen ending, and its events."""
+
+    label: str
+    started: dict[UUID, tuple[float, Resume]] = field(default_factory=dict)
+    seen: list[tuple[float, UUID]] = field(default_factory=list)
+    failed: int = 0
+    elapsed: float = 0.0
+    cpu: float = 0.0
+    latency: dict[UUID, float] = field(default_factory=dict)
+    gaps: dict[str, list[float]] = field(default_factory=dict)
+
+    def rate(self, in_flight: int) -> float:
+        """``apps_per_s`` (module docstring)."""
+        times = sorted(t for t, _ in self.seen)
+        rounds = (len(times) - 2 * in_flight) // in_flight
+        if rounds < 1:
+            return len(times) / self.elapsed
+        first, last = in_flight - 1, in_flight - 1 + rounds * in_flight
+        return rounds * in_flight / (times[last] - times[first])
+
+    def latencies(self, scan: bool | None = None) -> list[float]:
+        return [
+            seconds
+            for app, seconds in self.latency.items()
+            if scan is None or self.started[app][1].scan is scan
+        ]
+
+
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
 class _Producer:
-    """Submits applications, sends their first stage, and watches the feed for their ends."""
+    """Submits applications as the API does, and reads their ends on the feed."""
 
-    def __init__(
-        self, runtime: WorkerRuntime, app: Celery, job_post_id: UUID, resume: bytes, batch: int
-    ) -> None:
+    def __init__(self, runtime: ApiRuntime, job_post_id: UUID) -> None:
+        assert runtime.store is not None and runtime.redis is not None  # the distributed mode
         self.runtime = runtime
-        self.app = app
+        self.redis = runtime.redis
         self.job_post_id = job_post_id
-        self.resume = resume
-        self.batch = batch
-        self.started: dict[UUID, float] = {}
-        self.submitted_at: dict[UUID, float] = {}
-        self.ended_ids: list[UUID] = []
-        self.ended_at: list[float] = []
-        self.latencies: list[float] = []
-        self.failed = 0
-        events: Any = runtime.services.events
-        self._feed: dict[str, str | bytes] = {key: "$" for key in events.feed_keys}
+        self._feed: dict[str, str | bytes] = {key: "$" for key in runtime.store.feed_keys}
+        self._run = _Run("idle")
+        self._early: dict[UUID, tuple[float, bool]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._errors: list[BaseException] = []
+        self._count = itertools.count()
 
-    def command(self) -> SubmitApplication:
-        """One application of the bench's resume to its job post."""
-        return SubmitApplication(
+    def _launch(self, resume: Resume) -> None:
+        task = asyncio.create_task(self._submit(resume, time.time()))
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self._errors.append(cast(BaseException, task.exception()))
+
+    async def _submit(self, resume: Resume, started: float) -> None:
+        n = next(self._count)
+        command = SubmitApplication(
             job_post_id=self.job_post_id,
-            email="bench@example.com",
-            name="Bench Applicant",
-            filename="resume.pdf",
-            data=self.resume,
+            email=f"applicant{n}@example.com",
+            name=f"Applicant {n}",
+            filename=resume.name,
+            data=resume.data,
         )
+        accepted = await submit_application(self.runtime.services, command, self.runtime.dispatcher)
+        self._run.started[accepted.application_id] = (started, resume)
+        early = self._early.pop(accepted.application_id, None)
+        if early is not None:
+            self._ended(accepted.application_id, *early)
 
-    async def submit(self, count: int) -> None:
-        """Submit ``count`` applications and send ``store`` for them in messages of ``batch``."""
-        if count <= 0:
-            return
-        now = time.time()
-        command = self.command()
-        accepted = await asyncio.gather(
-            *(submit_application(self.runtime.services, command) for _ in range(count))
-        )
-        ids = [a.application_id for a in accepted]
-        for application_id in ids:
-            self.started[application_id] = self.submitted_at[application_id] = now
-        for start in range(0, len(ids), self.batch):
-            dispatch(self.app, Stage.STORE, ids[start : start + self.batch])
+    def _ended(self, application_id: UUID, at: float, failed: bool) -> None:
+        self._run.seen.append((at, application_id))
+        self._run.failed += failed
 
-    async def ended(self) -> int:
-        """Wait for terminal events on the feed; record their latencies; how many ended."""
-        streams: dict[Any, Any] = dict(self._feed)
+    async def _read_feed(self) -> None:
         reply = cast(
             list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]],
-            await self.runtime.redis.xread(streams, count=5000, block=200),
+            await self.redis.xread(dict(self._feed), count=5000, block=200),  # type: ignore[arg-type]
         )
         now = time.time()
-        ended = 0
         for key, entries in reply or []:
             for entry_id, fields in entries:
                 self._feed[key.decode()] = entry_id
@@ -260,89 +284,84 @@ class _Producer:
                 if kind not in TERMINAL:
                     continue
                 application_id = UUID(fields[b"application_id"].decode())
-                started = self.started.pop(application_id, None)
-                if started is None:
-                    continue  # an application of an earlier phase
-                self.ended_ids.append(application_id)
-                self.ended_at.append(now)
-                self.latencies.append(now - started)
-                self.failed += kind == b"application.failed"
-                ended += 1
-        return ended
+                failed = kind == b"application.failed"
+                if application_id in self._run.started:
+                    self._ended(application_id, now, failed)
+                else:
+                    self._early[application_id] = (now, failed)
 
-    async def run(self, applications: int, in_flight: int, give_up_after: float) -> float:
-        """Keep ``in_flight`` applications in flight until ``applications`` have ended."""
-        self.latencies.clear()
-        self.ended_ids.clear()
-        self.failed = 0
-        await self.ended()  # moves the feed position past what is already there
-        self.ended_at.clear()
-        self.submitted_at.clear()
+    async def run(
+        self, label: str, resumes: Iterator[Resume], count: int, in_flight: int, give_up: float
+    ) -> _Run:
+        """Keep ``in_flight`` applications in flight until ``count`` have ended."""
+        self._run = run = _Run(label)
+        self._early.clear()
         began = time.time()
-        submitted = min(in_flight, applications)
-        await self.submit(submitted)
-        done = 0
-        while done < applications:
-            if time.time() - began > give_up_after:
-                raise TimeoutError(f"{applications - done} applications still running")
-            ended = await self.ended()
-            done += ended
-            refill = min(ended, applications - submitted)
+        submitted = min(in_flight, count)
+        for _ in range(submitted):
+            self._launch(next(resumes))
+        refilled = 0  # ended applications already replaced (some end before their submit returns)
+        while len(run.seen) < count:
+            if self._errors:
+                raise self._errors[0]
+            if time.time() - began > give_up:
+                raise TimeoutError(f"{label}: {count - len(run.seen)} applications still running")
+            await self._read_feed()
+            refill = min(len(run.seen) - refilled, count - submitted)
+            refilled = len(run.seen)
+            for _ in range(refill):
+                self._launch(next(resumes))
             submitted += refill
-            await self.submit(refill)
-        return time.time() - began
+        run.elapsed = time.time() - began
+        return run
 
-    def steady_rate(self, in_flight: int) -> tuple[float, int] | None:
-        """Applications per second over whole rounds at full concurrency, and the rounds."""
-        rounds = (len(self.ended_at) - 2 * in_flight) // in_flight
-        if rounds < 1:
-            return None
-        first, last = in_flight - 1, in_flight - 1 + rounds * in_flight
-        return rounds * in_flight / (self.ended_at[last] - self.ended_at[first]), rounds
-
-
-async def _stage_seconds(producer: _Producer, sample: int = 200) -> dict[str, float]:
-    """Where an application's time goes, over a sample of the measured applications: mean
-    seconds from the submission's start to ``received``, from each event to the next (by the
-    later event's type: that stage's work plus the hop to it), and from the terminal event to
-    the producer seeing it."""
-    gaps: dict[str, list[float]] = {}
-    step = max(1, len(producer.ended_ids) // sample)
-    for n in range(0, len(producer.ended_ids), step):
-        application_id = producer.ended_ids[n]
-        history = await producer.runtime.services.events.read(application_id)
-        times = [
-            producer.submitted_at[application_id],
-            *(e.occurred_at.timestamp() for e in history),
-            producer.ended_at[n],
-        ]
-        names = [*(e.type.removeprefix("application.") for e in history), "seen"]
-        for name, (before, after) in zip(names, itertools.pairwise(times), strict=True):
-            gaps.setdefault(name, []).append(after - before)
-    return {kind: round(statistics.fmean(values), 3) for kind, values in gaps.items()}
+    async def read_events(self, run: _Run) -> None:
+        """Each application's latency and stage gaps, from its events' times."""
+        ids = list(run.started)
+        for start in range(0, len(ids), 100):
+            chunk = ids[start : start + 100]
+            histories = await asyncio.gather(*(self.runtime.services.events.read(a) for a in chunk))
+            for application_id, history in zip(chunk, histories, strict=True):
+                _record(run, application_id, history)
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+def _record(run: _Run, application_id: UUID, history: list[EventEnvelope]) -> None:
+    times = [e.occurred_at.timestamp() for e in history]
+    run.latency[application_id] = times[-1] - times[0]
+    for event, (before, after) in zip(history[1:], itertools.pairwise(times), strict=True):
+        run.gaps.setdefault(event.type.removeprefix("application."), []).append(after - before)
 
 
-async def _sync_rate(producer: _Producer, count: int) -> tuple[float, int]:
-    """The seed's loop: submit one application, drive it to its end, then the next."""
-    services = producer.runtime.services
-    command = producer.command()
-    completed = 0
-    began = time.time()
-    for _ in range(count):
-        accepted = await submit_application(services, command)
-        state = await drive(services, accepted.application_id)
-        completed += state.status is Status.COMPLETED
-    return count / (time.time() - began), completed
+def _environment(
+    redis_url: str, postgres_url: str, cloud_url: str, data: Path, latencies: Latencies
+) -> dict[str, str]:
+    """What a deployment on this fake cloud sets; everything else keeps its default."""
+    return {
+        "RESUMEFLOW_ENVIRONMENT": "production",
+        "RESUMEFLOW_REDIS_URL": redis_url,
+        "RESUMEFLOW_BROKER_URL": redis_url.rsplit("/", 1)[0] + "/1",
+        "RESUMEFLOW_DATABASE_URL": postgres_url,
+        "RESUMEFLOW_DATA_DIR": str(data),
+        "RESUMEFLOW_BLOB_STORE": "real",
+        "RESUMEFLOW_EXTRACTOR": "real",
+        "RESUMEFLOW_PARSER": "real",
+        "RESUMEFLOW_EMBEDDER": "real",
+        "RESUMEFLOW_S3_BUCKET": BUCKET,
+        "RESUMEFLOW_S3_ENDPOINT_URL": cloud_url,
+        "RESUMEFLOW_TEXTRACT_ENDPOINT_URL": cloud_url,
+        "RESUMEFLOW_TEXTRACT_POLL_SECONDS": str(latencies.textract_poll),
+        "RESUMEFLOW_GEMINI_BASE_URL": cloud_url,
+        "RESUMEFLOW_GEMINI_API_KEY": "bench-key",
+        "RESUMEFLOW_GEMINI_RATE_PER_MINUTE": "1000000",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "OTEL_TRACES_EXPORTER": "none",
+    }
 
 
-@contextmanager
-def _environment(env: Mapping[str, str]) -> Iterator[None]:
-    """``env`` in ``os.environ`` for the block: the settings the workers will read."""
+@contextlib.contextmanager
+def _applied(env: Mapping[str, str]) -> Iterator[None]:
+    """``env`` in ``os.environ`` for the block (this process reads settings and AWS keys)."""
     saved = dict(os.environ)
     os.environ.update(env)
     try:
@@ -352,106 +371,230 @@ def _environment(env: Mapping[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def _settings(redis_url: str, broker_url: str, prefix: str, data: Path) -> dict[str, str]:
-    return {
-        "RESUMEFLOW_ENVIRONMENT": "development",
-        "RESUMEFLOW_BROKER_URL": broker_url,
-        "RESUMEFLOW_REDIS_URL": redis_url,
-        "RESUMEFLOW_STREAM_PREFIX": prefix,
-        "RESUMEFLOW_DATABASE_URL": f"sqlite+aiosqlite:///{data / 'jobs.db'}",
-        "RESUMEFLOW_DATA_DIR": str(data),
-        "RESUMEFLOW_BLOB_STORE": "simulated",
-        "RESUMEFLOW_EXTRACTOR": "simulated",
-        "RESUMEFLOW_PARSER": "simulated",
-        "RESUMEFLOW_EMBEDDER": "simulated",
-    }
+async def _wait_workers(settings: Settings, names: list[str], within: float = 90.0) -> None:
+    app = create_celery(settings)
+    try:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            replies = await asyncio.to_thread(app.control.ping, timeout=0.5)
+            seen = {name.split("@")[0] for reply in replies or [] for name in reply}
+            if set(names) <= seen:
+                return
+        raise TimeoutError(f"workers {names} did not answer a ping within {within} s")
+    finally:
+        app.close()
+
+
+async def _projected(runtime: ApiRuntime, expected: int, within: float = 120.0) -> int:
+    """Terminal applications in the read model, once it has them all (or ``within`` passed)."""
+    query = text("SELECT count(*) FROM applications WHERE status IN ('completed', 'failed')")
+    deadline = time.monotonic() + within
+    while True:
+        async with runtime.engine.connect() as conn:
+            count = int((await conn.execute(query)).scalar_one())
+        if count >= expected or time.monotonic() > deadline:
+            return count
+        await asyncio.sleep(0.5)
+
+
+def _median(values: list[float], digits: int = 3) -> float:
+    return round(statistics.median(values), digits)
+
+
+@dataclass
+class _Options:
+    applications: int
+    in_flight: int
+    workers: int
+    rounds: int
+    warmup: int
+    scan_share: float
+    tracing: bool
+    text_only: bool
+    resumes: Path | None
+    give_up_after: float
+
+
+class _Bench:
+    """The rounds of runs on one site (module docstring)."""
+
+    def __init__(
+        self, producer: _Producer, processes: _Processes, settings: Settings, cloud_url: str,
+        options: _Options,
+    ) -> None:  # fmt: skip
+        self.producer = producer
+        self.processes = processes
+        self.settings = settings
+        self.cloud_url = cloud_url
+        self.o = options
+        self.runs: dict[str, list[_Run]] = {"mixed": [], "text": [], "traced": []}
+        self.rss: list[float] = []
+        self.warmed = 0
+
+    async def _run(self, label: str, count: int, in_flight: int) -> _Run:
+        share = 0.0 if label == "text" else self.o.scan_share
+        resumes = mixed(share, self.o.resumes)
+        return await self.producer.run(label, resumes, count, in_flight, self.o.give_up_after)
+
+    async def _measure(self, label: str, pids: list[int]) -> None:
+        before = cpu_seconds(pids)
+        run = await self._run(label, self.o.applications, self.o.in_flight)
+        run.cpu = cpu_seconds(pids) - before
+        self.processes.check()
+        await self.producer.read_events(run)
+        self.runs[label].append(run)
+
+    async def _workers(self, n: int, traced: bool) -> None:
+        """Start the workers (traced or not), warm them up, measure, stop them."""
+        extra = {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": self.cloud_url}
+        names = [f"bench{w}r{n}{'t' if traced else ''}" for w in range(self.o.workers)]
+        pids = [
+            self.processes.start(name, ["worker", f"--hostname={name}@%h"], extra if traced else {})
+            for name in names
+        ]
+        try:
+            await _wait_workers(self.settings, names)
+            if self.o.warmup:
+                await self._run("warmup", self.o.warmup, min(self.o.warmup, self.o.in_flight))
+                self.warmed += self.o.warmup
+            labels = ["traced"] if traced else ["mixed"]
+            if not traced and self.o.text_only:
+                labels = ["mixed", "text"] if n % 2 == 0 else ["text", "mixed"]
+            for label in labels:
+                await self._measure(label, pids)
+            if not traced:
+                self.rss.extend(peak_rss_mb(pid) for pid in pids)
+        finally:
+            self.processes.stop(pids)
+
+    async def run(self) -> None:
+        for n in range(self.o.rounds):
+            sides = [False, True] if self.o.tracing else [False]
+            for traced in sides if n % 2 == 0 else sides[::-1]:
+                await self._workers(n, traced)
+
+    @property
+    def submitted(self) -> int:
+        return self.warmed + sum(len(r.started) for rs in self.runs.values() for r in rs)
 
 
 async def bench_pipeline(
-    redis_url: str,
     *,
-    broker_url: str | None = None,
-    applications: int = 2000,
+    applications: int = 1000,
     in_flight: int = 200,
     workers: int = 2,
-    concurrency: int = 16,
-    batch_size: int = 25,
+    rounds: int = 3,
+    warmup: int = 100,
+    scan_share: float = 0.1,
     latencies: Latencies | None = None,
-    sync_applications: int = 5,
-    warmup: int = 50,
-    resume: Path | None = None,
+    tracing: bool = True,
+    text_only: bool = True,
     job_post: Path | None = None,
-    give_up_after: float = 600.0,
+    resumes: Path | None = None,
+    give_up_after: float = 900.0,
 ) -> dict[str, Any]:
-    """Run the distributed pipeline and the synchronous baseline; one flat dict of figures."""
+    """Run the rounds (module docstring) on throwaway servers; one flat dict of figures."""
     latencies = latencies or Latencies()
-    prefix = f"rfbench{uuid4().hex[:8]}"
-    resume_bytes = (resume or EXAMPLES / "resume.pdf").read_bytes()
+    options = _Options(
+        applications, in_flight, workers, rounds, warmup, scan_share, tracing, text_only,
+        resumes, give_up_after,
+    )  # fmt: skip
     job_text = (job_post or EXAMPLES / "job-backend-engineer.txt").read_text()
-    with tempfile.TemporaryDirectory(prefix="rf-bench-pipeline-") as tmp:
-        env = {
-            **_settings(redis_url, broker_url or redis_url, prefix, Path(tmp)),
-            **latencies.environment(),
-        }
-        with _environment(env):
+    with (
+        tempfile.TemporaryDirectory(prefix="rf-bench-pipeline-") as tmp,
+        servers(None, None, durable=True) as (postgres_url, redis_url),
+        FakeCloud(Path(tmp) / "cloud.log", **latencies.fake_options()) as cloud,
+    ):
+        cloud.create_bucket(BUCKET)
+        env = _environment(redis_url, postgres_url, cloud.url, Path(tmp) / "data", latencies)
+        with _applied(env):
             settings = Settings()
         engine = create_engine(settings.database_url)
         await upgrade(engine)
         await engine.dispose()
-        runtime = await open_worker_runtime(settings)
-        job = job_post_from_text(job_text, job_post_id=uuid4())
-        await runtime.services.job_posts.add(job)
-        app = create_celery(settings)
-        producer = _Producer(runtime, app, job.id, resume_bytes, batch_size)
-        pool = _Workers(env, workers, concurrency, Path(tmp))
+        processes = _Processes(env, Path(tmp))
+        processes.start("projector", ["projector"])
         try:
-            await asyncio.to_thread(pool.wait_ready, app)
-            if warmup:
-                await producer.run(warmup, min(warmup, in_flight), give_up_after)
-            cpu_before = _cpu_seconds(pool.pids)
-            elapsed = await producer.run(applications, in_flight, give_up_after)
-            worker_cpu = (_cpu_seconds(pool.pids) - cpu_before) / elapsed
-            measured = list(producer.latencies)
-            failed = producer.failed
-            steady = producer.steady_rate(in_flight)
-            stage_seconds = await _stage_seconds(producer)
-            rss = peak_rss_mb(pool.pids)
+            with _applied(env):
+                async with api_runtime(settings, resume=False) as runtime:
+                    job = job_post_from_text(job_text, job_post_id=uuid4())
+                    await runtime.job_posts.add(job)
+                    producer = _Producer(runtime, job.id)
+                    bench = _Bench(producer, processes, settings, cloud.url, options)
+                    await bench.run()
+                    projected = await _projected(runtime, bench.submitted)
         finally:
-            await asyncio.to_thread(pool.stop)
-            app.close()
-        try:
-            sync_rate, sync_completed = await _sync_rate(producer, sync_applications)
-        finally:
-            keys = [k async for k in runtime.redis.scan_iter(match=f"{prefix}:*", count=1000)]
-            for start in range(0, len(keys), 1000):
-                await runtime.redis.delete(*keys[start : start + 1000])
-            await runtime.aclose()
-    overall = applications / elapsed
-    rate, rounds = steady or (overall, 0)
-    ideal = in_flight / latencies.per_application() if latencies.per_application() else None
+            processes.stop()
+    slots = workers * settings.workers.worker_concurrency
+    report = _report(bench.runs, bench.rss, latencies, in_flight, slots)
     return {
         "applications": applications,
-        "completed": len(measured) - failed,
-        "failed": failed,
         "in_flight": in_flight,
         "workers": workers,
-        "concurrency": concurrency,
-        "batch_size": batch_size,
-        "seconds": round(elapsed, 2),
-        "apps_per_s": round(rate, 2),
-        "steady_rounds": rounds,
-        "overall_apps_per_s": round(overall, 2),
-        "ideal_latency_s": round(latencies.per_application(), 4),
-        "ideal_apps_per_s": round(ideal, 2) if ideal else None,
-        "ratio_to_ideal": round(rate / ideal, 3) if ideal else None,
-        "latency_mean_s": round(statistics.fmean(measured), 3),
-        "latency_p50_s": round(statistics.median(measured), 3),
-        "latency_p95_s": round(_percentile(measured, 0.95), 3),
-        "sync_applications": sync_applications,
-        "sync_completed": sync_completed,
-        "sync_apps_per_s": round(sync_rate, 3),
-        "speedup_vs_sync": round(rate / sync_rate, 1),
-        "peak_rss_mb": rss,
-        "worker_cpu_per_s": round(worker_cpu, 3),
-        "stage_seconds": stage_seconds,
+        "concurrency": settings.workers.worker_concurrency,
+        "rounds": rounds,
+        "warmup": warmup,
+        "scan_share": scan_share,
+        "latencies_s": dict(vars(latencies)),
+        "submitted": bench.submitted,
+        "projected_terminal": projected,
+        **report,
     }
+
+
+def _report(
+    runs: dict[str, list[_Run]], rss: list[float], latencies: Latencies, in_flight: int, slots: int
+) -> dict[str, Any]:
+    mixed_runs = runs["mixed"]
+    sample = [resume for run in mixed_runs for _, resume in run.started.values()]
+    ideal, waited = ideal_rate(latencies, sample, in_flight, slots)
+    rates = [run.rate(in_flight) for run in mixed_runs]
+    every = [s for run in mixed_runs for s in run.latencies()]
+    report: dict[str, Any] = {
+        "completed": sum(len(r.seen) - r.failed for rs in runs.values() for r in rs),
+        "failed": sum(r.failed for rs in runs.values() for r in rs),
+        "measured": sum(len(r.started) for rs in runs.values() for r in rs),
+        "apps_per_s": _median(rates, 2),
+        "apps_per_s_by_round": [round(r, 2) for r in rates],
+        "ideal_latency_s": round(waited, 4),
+        "ideal_bound": "in_flight" if ideal == in_flight / waited else "worker_threads",
+        "ideal_apps_per_s": round(ideal, 2),
+        "ideal_in_flight_apps_per_s": round(in_flight / waited, 2),
+        "ratio_to_ideal": _median([r / ideal for r in rates]),
+        "cpu_ms_per_application": _median(
+            [1000 * r.cpu / max(1, len(r.seen)) for r in mixed_runs], 2
+        ),
+        "worker_cpu_per_s": _median([r.cpu / r.elapsed for r in mixed_runs]),
+        "peak_rss_mb": max(rss),
+        "peak_rss_mb_by_worker": rss,
+        "latency_p50_s": _median([statistics.median(r.latencies()) for r in mixed_runs]),
+        "latency_p95_s": round(_p(every, 0.95), 3),
+        "scan_latency_p95_s": _median([_p(r.latencies(scan=True), 0.95) for r in mixed_runs])
+        if any(r.latencies(scan=True) for r in mixed_runs)
+        else None,
+        "stage_seconds": {
+            kind: round(statistics.fmean(v for r in mixed_runs for v in r.gaps.get(kind, [])), 3)
+            for kind in mixed_runs[0].gaps
+        },
+    }
+    if runs["text"]:
+        mixed_p95 = [_p(r.latencies(scan=False), 0.95) for r in mixed_runs]
+        text_p95 = [_p(r.latencies(), 0.95) for r in runs["text"]]
+        report |= {
+            "text_p95_mixed_s": _median(mixed_p95),
+            "text_p95_text_only_s": _median(text_p95),
+            "text_p95_latency_ratio": _median(
+                [m / t for m, t in zip(mixed_p95, text_p95, strict=True)]
+            ),
+            "text_only_apps_per_s": _median([r.rate(in_flight) for r in runs["text"]], 2),
+        }
+    if runs["traced"]:
+        traced = [r.rate(in_flight) for r in runs["traced"]]
+        report |= {
+            "traced_apps_per_s": _median(traced, 2),
+            "tracing_overhead": _median([1 - t / m for t, m in zip(traced, rates, strict=True)]),
+            "traced_cpu_ms_per_application": _median(
+                [1000 * r.cpu / max(1, len(r.seen)) for r in runs["traced"]], 2
+            ),
+        }
+    return report

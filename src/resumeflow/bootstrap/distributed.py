@@ -2,9 +2,9 @@
 
 Runs on the worker process's event loop (tasks/loop.py), so every client made here is bound to
 that loop and lives as long as the process; ``aclose`` releases them in reverse order. Each
-adapter is chosen on its own: ``local`` (the embedded mode's), ``real`` (S3; text layers read in
-the worker and Textract for the rest, ADR 0007; Gemini) or ``simulated`` (local plus the cloud's
-latency, for the benchmark and the worker tests). The event log is always the Redis Streams store.
+adapter is chosen on its own: ``local`` (the embedded mode's) or ``real`` (S3; text layers read
+in the worker and Textract for the rest, ADR 0007; Gemini). The event log is always the Redis
+Streams store.
 """
 
 from __future__ import annotations
@@ -28,12 +28,6 @@ from resumeflow.adapters.local.extraction import LocalTextExtractor
 from resumeflow.adapters.local.parser import LocalResumeParser
 from resumeflow.adapters.rate_limit import RedisTokenBucket
 from resumeflow.adapters.s3 import S3BlobStore, s3_config
-from resumeflow.adapters.simulated import (
-    LatencyBlobStore,
-    LatencyEmbedder,
-    LatencyParser,
-    SimulatedTextract,
-)
 from resumeflow.adapters.textract import TextractOcr
 from resumeflow.bootstrap.eventlog import event_log
 from resumeflow.bootstrap.settings import Settings
@@ -127,7 +121,7 @@ async def open_worker_runtime(settings: Settings) -> WorkerRuntime:
             events=event_log(settings, redis, engine),
             inbox=inbox,
             blobs=blobs,
-            extractor=await clients.extractor(blobs, redis),
+            extractor=await clients.extractor(blobs),
             parser=await clients.parser(redis),
             embedder=await clients.embedder(redis),
             job_posts=CachedJobPosts(SqlJobPostRepository(engine)),
@@ -187,15 +181,9 @@ class _Clients:
                 S3BlobStore(client, bucket=s.workers.s3_bucket),
             )
         inbox = FileSystemBlobStore(s.data_dir / "inbox", name="inbox")
-        blobs = FileSystemBlobStore(s.data_dir / "blobs")
-        if s.workers.blob_store == "simulated":
-            return (
-                LatencyBlobStore(inbox, s.workers.simulated_s3_seconds),
-                LatencyBlobStore(blobs, s.workers.simulated_s3_seconds),
-            )
-        return inbox, blobs
+        return inbox, FileSystemBlobStore(s.data_dir / "blobs")
 
-    async def extractor(self, blobs: BlobStore, redis: Redis) -> TextExtractor:
+    async def extractor(self, blobs: BlobStore) -> TextExtractor:
         s = self.settings
         if s.workers.extractor == "real":
             if not isinstance(blobs, S3BlobStore):
@@ -212,19 +200,10 @@ class _Clients:
             )
             ocr = TextractOcr(client, poll_seconds=s.workers.textract_poll_seconds)
             return HybridExtractor(blobs, scratch, ocr)
-        local = LocalTextExtractor(
+        return LocalTextExtractor(
             FileSystemBlobStore(s.data_dir / "blobs") if s.workers.blob_store != "real" else blobs,
             ocr_language=s.ocr_language,
         )
-        if s.workers.extractor == "simulated":
-            return SimulatedTextract(
-                redis,
-                local,
-                polls=s.workers.simulated_textract_polls,
-                poll_seconds=s.workers.simulated_textract_poll_seconds,
-                prefix=f"{s.log.stream_prefix}:sim:textract",
-            )
-        return local
 
     def _client(self) -> Any:
         if self._gemini is None:
@@ -255,8 +234,6 @@ class _Clients:
             return GeminiParser(
                 self._client(), model=s.workers.gemini_model, limiter=self._rate_limit(redis)
             )
-        if s.workers.parser == "simulated":
-            return LatencyParser(LocalResumeParser(), s.workers.simulated_gemini_seconds)
         return LocalResumeParser()
 
     async def embedder(self, redis: Redis) -> Embedder:
@@ -268,7 +245,4 @@ class _Clients:
                 dimension=s.embedding_dimension,
                 limiter=self._rate_limit(redis),
             )
-        local = TermEmbedder(s.embedding_dimension)
-        if s.workers.embedder == "simulated":
-            return LatencyEmbedder(local, s.workers.simulated_embedding_seconds)
-        return local
+        return TermEmbedder(s.embedding_dimension)

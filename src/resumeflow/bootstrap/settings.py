@@ -30,7 +30,7 @@ __all__ = [
     "WorkerSettings",
 ]
 
-AdapterChoice = Literal["local", "real", "simulated"]
+AdapterChoice = Literal["local", "real"]
 
 _CONFIG = SettingsConfigDict(env_prefix="RESUMEFLOW_", env_file=".env", extra="ignore")
 
@@ -94,8 +94,9 @@ class ProjectionSettings(BaseSettings):
 class WorkerSettings(BaseSettings):
     """The Celery workers: adapters, their endpoints, and the reliability knobs.
 
-    Each adapter is chosen on its own (``local``, ``real`` or ``simulated``), so a deployment can
-    move one dependency to the cloud at a time.
+    Each adapter is chosen on its own (``local`` or ``real``), so a deployment can move one
+    dependency to the cloud at a time; the endpoint settings point the real ones elsewhere (a
+    regional endpoint, a proxy, the local fakes of ``resumeflow bench``).
     """
 
     model_config = _CONFIG
@@ -128,12 +129,6 @@ class WorkerSettings(BaseSettings):
         default=2, ge=1, description="tries of one Gemini call inside a stage run"
     )
     gemini_rate_per_minute: int = Field(default=600, ge=1)
-
-    simulated_s3_seconds: float = Field(default=0.02, ge=0)
-    simulated_textract_polls: int = Field(default=3, ge=0)
-    simulated_textract_poll_seconds: float = Field(default=0.3, ge=0)
-    simulated_gemini_seconds: float = Field(default=0.8, ge=0)
-    simulated_embedding_seconds: float = Field(default=0.15, ge=0)
 
     worker_pool: Literal["threads", "prefork", "solo"] = Field(
         default="threads",

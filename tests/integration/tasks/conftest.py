@@ -3,7 +3,9 @@
 Each test gets its own broker database and queue, its own stream prefix, data folder and SQLite
 file, so tests cannot see each other's messages or events. Workers are real subprocesses
 (``celery -A resumeflow.tasks worker`` or ``resumeflow worker``) in their own process group;
-teardown stops every one of them, and kills whatever does not stop.
+teardown stops every one of them, and kills whatever does not stop. Their adapters are the real
+ones (aioboto3 S3 and Textract, google-genai) against the test's own fake cloud
+(resumeflow_dev.fakes): short latencies, Textract jobs IN_PROGRESS for ``TEXTRACT_POLLS`` polls.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,7 @@ from resumeflow.domain.events import EventEnvelope, Stage
 from resumeflow.eventstore.redis_client import create_redis
 from resumeflow.pipeline.submit import SubmitApplication, submit_application
 from resumeflow.tasks.dispatch import dispatch
+from resumeflow_dev.fakes.process import FakeCloud
 from tests.conftest import settings_from
 from tests.servers import RedisServer
 
@@ -130,6 +133,7 @@ class Site:
     runtime: WorkerRuntime
     celery: Celery
     job_post_id: UUID
+    cloud: FakeCloud
     workers: list[WorkerProcess] = field(default_factory=list)
 
     @property
@@ -168,7 +172,9 @@ class Site:
         self.workers.append(process)
         return process.wait_ready()
 
-    async def submit(self, count: int = 1) -> list[UUID]:
+    async def submit(
+        self, count: int = 1, *, data: bytes = RESUME, filename: str = "resume.pdf"
+    ) -> list[UUID]:
         """Submit ``count`` applications (the received event only: nothing is sent)."""
         ids = []
         for n in range(count):
@@ -176,8 +182,8 @@ class Site:
                 job_post_id=self.job_post_id,
                 email=f"applicant{n}@example.com",
                 name=f"Applicant {n}",
-                filename="resume.pdf",
-                data=RESUME,
+                filename=filename,
+                data=data,
             )
             ids.append((await submit_application(self.runtime.services, command)).application_id)
         return ids
@@ -231,8 +237,23 @@ class Site:
 
 
 @pytest.fixture
-async def site(redis_server: RedisServer, key_prefix: str, tmp_path: Path) -> AsyncIterator[Site]:
+def cloud(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCloud]:
+    """The test's fake S3, Textract and Gemini; AWS credentials for every client (the fake does
+    not check signatures, botocore insists on having some)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    options = {"s3_ms": 5, "textract_polls": TEXTRACT_POLLS, "textract_poll_ms": 20}
+    with FakeCloud(tmp_path / "cloud.log", **options, gemini_ms=200, embedding_ms=50) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def site(
+    redis_server: RedisServer, key_prefix: str, tmp_path: Path, cloud: FakeCloud
+) -> AsyncIterator[Site]:
     db = 1 + next(_broker_dbs) % 15
+    bucket = f"rf-{key_prefix}"
+    cloud.create_bucket(bucket)
     values: dict[str, Any] = {
         "broker_url": f"redis://127.0.0.1:{redis_server.port}/{db}",
         "redis_url": redis_server.url,
@@ -240,21 +261,21 @@ async def site(redis_server: RedisServer, key_prefix: str, tmp_path: Path) -> As
         "queue": f"stages-{key_prefix}",
         "database_url": f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}",
         "data_dir": tmp_path / "data",
-        "blob_store": "simulated",
-        "extractor": "simulated",
-        "parser": "simulated",
-        "embedder": "simulated",
-        "simulated_s3_seconds": 0.005,
-        "simulated_textract_polls": TEXTRACT_POLLS,
-        "simulated_textract_poll_seconds": 0.1,
-        "simulated_gemini_seconds": 0.2,
-        "simulated_embedding_seconds": 0.05,
+        "blob_store": "real",
+        "extractor": "real",
+        "parser": "real",
+        "embedder": "real",
+        "s3_bucket": bucket,
+        "s3_endpoint_url": cloud.url,
+        "textract_endpoint_url": cloud.url,
+        "gemini_base_url": cloud.url,
+        "gemini_api_key": "test-key",
         "stage_timeout_seconds": 15,
         "task_soft_time_limit": 20,
         "task_time_limit": 30,
         "retry_base_seconds": 0.2,
         "retry_max_seconds": 1,
-        "textract_poll_seconds": 1,
+        "textract_poll_seconds": 0.5,
         "lost_task_retry_seconds": 0.5,
         "visibility_timeout": 60,
         "unacked_restore_seconds": 1,
@@ -272,7 +293,7 @@ async def site(redis_server: RedisServer, key_prefix: str, tmp_path: Path) -> As
     job = load_job_post(JOB_FILE)
     await runtime.services.job_posts.add(job)
     celery = create_celery(settings)
-    site = Site(values, tmp_path, runtime, celery, job.id)
+    site = Site(values, tmp_path, runtime, celery, job.id, cloud)
     try:
         yield site
     finally:

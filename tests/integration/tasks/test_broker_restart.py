@@ -34,6 +34,7 @@ async def test_workers_reconnect_after_a_redis_restart_and_every_application_com
         "task_soft_time_limit": 4,
         "task_time_limit": 5,
     }
+    site.cloud.configure(gemini=1.5)  # parses still running when Redis goes away
     workers = [site.worker(name, **recovery) for name in ("a", "b")]
     ids = await site.submit(12)
     site.dispatch(ids)
@@ -50,7 +51,11 @@ async def test_workers_reconnect_after_a_redis_restart_and_every_application_com
         assert worker.process.poll() is None, f"a worker exited:\n{worker.output()[-3000:]}"
     assert "Unrecoverable error" not in "".join(w.output() for w in workers)
     for history in histories.values():
-        assert Counter(e.type for e in history) == Counter(SUCCESS_TYPES)
+        # a stage whose call met the outage (the Gemini rate limit lives in Redis) is retried
+        failures = [e.payload for e in history if e.type == "application.stage_failed"]
+        assert all(f.retryable for f in failures), failures  # type: ignore[attr-defined]
+        successes = Counter(e.type for e in history if e.type != "application.stage_failed")
+        assert successes == Counter(SUCCESS_TYPES)
     # and the workers still take new work
     more = await site.submit(2)
     site.dispatch(more)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections import Counter
 
 import pytest
@@ -16,7 +15,8 @@ pytestmark = pytest.mark.integration
 async def test_a_lost_upload_fails_the_application_once_without_retries(site: Site) -> None:
     site.worker("w")
     (app,) = await site.submit(1)
-    shutil.rmtree(site.settings.data_dir / "inbox")  # the parked upload is gone
+    (received,) = await site.history(app)
+    await site.runtime.services.inbox.delete(received.payload.inbox_key)  # type: ignore[attr-defined]
     site.dispatch([app])
 
     (history,) = (await site.wait_terminal([app])).values()
@@ -49,15 +49,12 @@ async def test_a_lost_upload_fails_the_application_once_without_retries(site: Si
 
 async def test_a_transient_fault_is_recorded_retried_and_then_completes(site: Site) -> None:
     site.worker("w", max_stage_attempts=5)
-    blobs = site.settings.data_dir / "blobs"
-    shutil.rmtree(blobs, ignore_errors=True)
-    blobs.parent.mkdir(parents=True, exist_ok=True)
-    blobs.write_bytes(b"")  # a file where the blob folder should be: every write fails
     (app,) = await site.submit(1)
+    site.cloud.configure(s3_fault_rate=1.0)  # S3 answers 503 SlowDown to everything
     site.dispatch([app])
 
     await site.wait_for(app, "application.stage_failed")
-    blobs.unlink()  # the fault clears
+    site.cloud.configure(s3_fault_rate=0.0)  # the fault clears
     (history,) = (await site.wait_terminal([app])).values()
 
     failures = [e.payload for e in history if e.type == "application.stage_failed"]
@@ -67,7 +64,7 @@ async def test_a_transient_fault_is_recorded_retried_and_then_completes(site: Si
         "stage": "store",
         "attempt": 1,
         "retryable": True,
-        "reason": "unexpected_error",
+        "reason": "blob_store_unavailable",
     }
     assert [f.attempt for f in failures] == list(range(1, len(failures) + 1))  # type: ignore[attr-defined]
     assert history[-1].type == "application.completed"

@@ -44,7 +44,8 @@ async def _parse_taken(site: Site, application_id: UUID, *, within: float = 10.0
 async def test_a_killed_worker_s_stage_is_redone_by_another_with_its_event_once(
     site: Site,
 ) -> None:
-    first = site.worker("a", simulated_gemini_seconds=PARSE_SECONDS)
+    site.cloud.configure(gemini=PARSE_SECONDS)
+    first = site.worker("a")
     (app,) = await site.submit(1)
     site.dispatch([app])
     await _parse_taken(site, app)
@@ -54,6 +55,7 @@ async def test_a_killed_worker_s_stage_is_redone_by_another_with_its_event_once(
     killed_at = time.monotonic()
     assert (await site.types(app))[-1] == "application.text_extracted"
 
+    site.cloud.configure(gemini=0.2)
     site.worker(
         "b",
         visibility_timeout=3,
@@ -71,7 +73,8 @@ async def test_a_killed_worker_s_stage_is_redone_by_another_with_its_event_once(
 
 
 async def test_a_killed_prefork_child_s_task_is_sent_again_as_a_retry(site: Site) -> None:
-    worker = site.worker("p", pool="prefork", concurrency=1, simulated_gemini_seconds=PARSE_SECONDS)
+    site.cloud.configure(gemini=PARSE_SECONDS)
+    worker = site.worker("p", pool="prefork", concurrency=1)
     (app,) = await site.submit(1)
     site.dispatch([app])
     await _parse_taken(site, app)

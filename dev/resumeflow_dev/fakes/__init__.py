@@ -1,0 +1,1 @@
+"""Local HTTP fakes of the cloud services the workers call (S3, Textract, Gemini)."""
