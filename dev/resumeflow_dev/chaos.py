@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import os
 import random
@@ -36,14 +37,17 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 import httpx
+import pypdfium2 as pdfium
 import typer
 
+from resumeflow_dev.fakes.process import FakeCloud
 from resumeflow_dev.servers import PostgresServer, RedisServer, free_port
 
 __all__ = ["ChaosPlan", "chaos_app", "run_chaos"]
@@ -59,6 +63,10 @@ _SUCCESS = (
     "application.completed",
 )
 _TERMINAL = ("completed", "failed")
+_BUCKET = "resumeflow-chaos"
+_BUGS = ("unexpected_error",)
+"""Failure reasons that are never the right end of a good resume (the injected faults' reasons,
+such as ``malformed_llm_output`` after a bad answer, are)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,9 @@ class ChaosPlan:
     stuck_after_seconds: float = 120.0
     settle_seconds: float = 600.0
     seed: int = 7
+    cloud: bool = True
+    gemini_fault_rate: float = 0.1
+    s3_fault_rate: float = 0.05
 
 
 @dataclass
@@ -94,10 +105,18 @@ class _Run:
     worker_exits: int = 0
     api_port: int = field(default_factory=free_port)
     faults: list[Fault] = field(default_factory=list)
+    cloud: FakeCloud | None = None
 
     def __post_init__(self) -> None:
         self.redis = RedisServer.durable(self.workdir / "redis")
         self.pg = PostgresServer.durable()  # a directory of its own, which its owner can reach
+        if self.plan.cloud:
+            self.cloud = FakeCloud(
+                self.workdir / "cloud.log",
+                gemini_fault_rate=self.plan.gemini_fault_rate,
+                s3_fault_rate=self.plan.s3_fault_rate,
+                seed=self.plan.seed,
+            )
 
     # -- processes ---------------------------------------------------------------------------
 
@@ -148,6 +167,8 @@ class _Run:
                 process.wait()
         self.redis.stop()
         self.pg.cleanup()
+        if self.cloud is not None:
+            self.cloud.stop()
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -167,6 +188,22 @@ class _Run:
             "RESUMEFLOW_STUCK_AFTER_SECONDS": str(self.plan.stuck_after_seconds),
             "OMP_THREAD_LIMIT": "1",
         }
+        if self.cloud is not None:  # the real clients, on the fake cloud with its faults
+            self.cloud.start()
+            self.cloud.create_bucket(_BUCKET)
+            self.env |= {
+                "RESUMEFLOW_BLOB_STORE": "real",
+                "RESUMEFLOW_EXTRACTOR": "real",
+                "RESUMEFLOW_PARSER": "real",
+                "RESUMEFLOW_EMBEDDER": "real",
+                "RESUMEFLOW_S3_BUCKET": _BUCKET,
+                "RESUMEFLOW_S3_ENDPOINT_URL": self.cloud.url,
+                "RESUMEFLOW_TEXTRACT_ENDPOINT_URL": self.cloud.url,
+                "RESUMEFLOW_GEMINI_BASE_URL": self.cloud.url,
+                "RESUMEFLOW_GEMINI_API_KEY": "chaos-key",
+                "AWS_ACCESS_KEY_ID": "chaos",
+                "AWS_SECRET_ACCESS_KEY": "chaos",
+            }
         migrated = self.cli("migrate")
         if migrated.returncode:
             raise RuntimeError(f"resumeflow migrate: {migrated.stderr}")
@@ -216,9 +253,27 @@ async def _ready(url: str, run: _Run, within: float = 120.0) -> None:
     raise RuntimeError("the API did not become ready")
 
 
+@cache
+def _scan() -> bytes:
+    """The example resume's first page as a PNG: what a scanner returns (OCR's path)."""
+    document = pdfium.PdfDocument(_RESUME.read_bytes())
+    try:
+        image = document[0].render(scale=150 / 72).to_pil().convert("L")
+    finally:
+        document.close()
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 async def _submit(client: httpx.AsyncClient, job: str, n: int, accepted: dict[int, UUID]) -> None:
-    """One application, retried with its key until the API accepts it (or 5 minutes pass)."""
-    data = _RESUME.read_bytes() + f"\n% chaos {n}\n".encode()
+    """One application, retried with its key until the API accepts it (or 5 minutes pass); one
+    in ten is a scan."""
+    if n % 10 == 9:
+        name, data, kind = "scan.png", _scan(), "image/png"
+    else:
+        unique = _RESUME.read_bytes() + f"\n% {n}\n".encode()
+        name, data, kind = "resume.pdf", unique, "application/pdf"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
@@ -226,7 +281,7 @@ async def _submit(client: httpx.AsyncClient, job: str, n: int, accepted: dict[in
                 "/v1/applications",
                 headers={"Idempotency-Key": f"chaos-{n}"},
                 data={"name": f"Applicant {n}", "email": f"a{n}@example.com", "job_post_id": job},
-                files={"file": ("resume.pdf", data, "application/pdf")},
+                files={"file": (name, data, kind)},
             )
             if answer.status_code == 202:
                 accepted[n] = UUID(answer.json()["id"])
@@ -408,6 +463,11 @@ def chaos(
     stuck_after: Annotated[float, typer.Option(help="the sweeper's threshold, seconds")] = 120.0,
     settle: Annotated[float, typer.Option(help="seconds to wait for every end")] = 600.0,
     seed: int = 7,
+    cloud: Annotated[
+        bool, typer.Option(help="real S3/Textract/Gemini clients on the fake cloud, or local")
+    ] = True,
+    gemini_fault_rate: Annotated[float, typer.Option(help="429/500/hang/bad JSON")] = 0.1,
+    s3_fault_rate: Annotated[float, typer.Option(help="503 SlowDown")] = 0.05,
     keep_logs: Annotated[bool, typer.Option(help="keep the logs on success too")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -422,6 +482,9 @@ def chaos(
         stuck_after_seconds=stuck_after,
         settle_seconds=settle,
         seed=seed,
+        cloud=cloud,
+        gemini_fault_rate=gemini_fault_rate,
+        s3_fault_rate=s3_fault_rate,
     )
     workdir = Path(tempfile.mkdtemp(prefix="rf-chaos-"))
     report = asyncio.run(run_chaos(plan, workdir))
@@ -430,9 +493,9 @@ def chaos(
     else:
         for name, value in report.items():
             print(f"{name:24} {value}")
-    # every resume submitted is a good one: a failure is a fault that reached an applicant
+    # every resume submitted is a good one: only an injected fault may end one failed
     bad = report["lost"] or report["duplicate_stage_events"] or report["projection_mismatches"]
-    if bad or report["worker_exits"] or report["failed"]:
+    if bad or report["worker_exits"] or set(report["failed"]) & set(_BUGS):
         print(f"the processes' logs are in {workdir}", file=sys.stderr)
         raise typer.Exit(1)
     if keep_logs:
