@@ -1,0 +1,407 @@
+"""The distributed mode on one machine from local binaries: ``resumeflow stack``.
+
+The topology is docker-compose.yml's: Redis and Postgres, migrations, then the API, a worker, the
+projector, beat and (when installed) Flower, each a process of its own in a new session, so they
+outlive ``stack up`` and ignore the terminal's Ctrl-C. Everything lives in the stack directory:
+the servers' data, one log per process, and ``state.json`` (pids, ports, the environment), which
+is how ``status``, ``logs`` and ``down`` find what ``up`` started from any shell. A pid is only
+ours while its start time is the one recorded, so a reused pid is never signalled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+from resumeflow.bootstrap.local_servers import PostgresCluster, redis_command, redis_pong
+
+__all__ = [
+    "DEFAULT_PORTS",
+    "Process",
+    "StackError",
+    "StackState",
+    "alive",
+    "answering",
+    "choose_ports",
+    "flower_installed",
+    "load_state",
+    "stack_down",
+    "stack_up",
+    "status",
+]
+
+DEFAULT_PORTS = {
+    "api": 8000,
+    "redis": 16379,
+    "postgres": 15432,
+    "worker_metrics": 9101,
+    "projector_metrics": 9102,
+    "flower": 5555,
+}
+STATE = "state.json"
+
+
+class StackError(RuntimeError):
+    """Why the stack cannot start or be found; the message is for the operator."""
+
+
+@dataclass
+class Process:
+    name: str
+    pid: int
+    started: int | None  # the kernel's start time (clock ticks since boot), None off Linux
+    argv: list[str]
+    log: str
+    port: int | None = None
+
+
+@dataclass
+class StackState:
+    directory: str
+    data_dir: str
+    ports: dict[str, int]
+    env: dict[str, str]
+    processes: list[Process] = field(default_factory=list)
+    started_at: float = 0.0
+    up_seconds: float = 0.0
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['api']}"
+
+    def save(self) -> None:
+        path = Path(self.directory) / STATE
+        path.with_suffix(".tmp").write_text(json.dumps(asdict(self), indent=2))
+        path.with_suffix(".tmp").replace(path)
+
+
+def load_state(directory: Path) -> StackState | None:
+    path = directory / STATE
+    if not path.exists():
+        return None
+    raw = json.loads(path.read_text())
+    raw["processes"] = [Process(**p) for p in raw["processes"]]
+    return StackState(**raw)
+
+
+def _start_time(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return None if fields[0] == "Z" else int(fields[19])
+
+
+def alive(process: Process) -> bool:
+    """The recorded process still runs (and the pid was not reused by another one)."""
+    try:
+        os.kill(process.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    if process.started is None:
+        return True
+    return _start_time(process.pid) == process.started
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 - our own http URL
+            return int(answer.status) == 200
+    except OSError:
+        return False
+
+
+def answering(state: StackState, process: Process) -> bool | None:
+    """Whether the process answers on its port the way it should; None when it has none."""
+    if process.port is None:
+        return None
+    if process.name == "redis":
+        return redis_pong(process.port)
+    if process.name == "postgres":
+        return _postgres(state).ready(process.port)
+    if process.name == "api":
+        return _http_ok(f"{state.api_url}/readyz")
+    if process.name in ("worker", "projector"):
+        return _http_ok(f"http://127.0.0.1:{process.port}/metrics")
+    return _port_open(process.port)
+
+
+def _postgres(state: StackState) -> PostgresCluster:
+    directory = Path(state.directory)
+    return PostgresCluster(directory / "postgres", directory / "logs" / "postgres.log")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _check_ports(ports: Mapping[str, int]) -> None:
+    for name, port in ports.items():
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError as error:
+                option = "--" + name.replace("_", "-") + "-port"
+                raise StackError(
+                    f"port {port} ({name}) is taken: choose another with {option}, "
+                    "or --free-ports to let the OS pick every port"
+                ) from error
+
+
+def choose_ports(wanted: Mapping[str, int | None], *, free: bool) -> dict[str, int]:
+    """The defaults, overridden by ``wanted``; every one picked by the OS when ``free``."""
+    ports = {
+        name: (_free_port() if free else (wanted.get(name) or default))
+        for name, default in DEFAULT_PORTS.items()
+    }
+    return ports
+
+
+def _environment(data_dir: Path, ports: Mapping[str, int]) -> dict[str, str]:
+    """What every process of the stack, and a shell that talks to it, must agree on."""
+    redis = f"redis://127.0.0.1:{ports['redis']}"
+    return {
+        "RESUMEFLOW_DATA_DIR": str(data_dir),
+        "RESUMEFLOW_DATABASE_URL": (
+            f"postgresql+asyncpg://postgres@127.0.0.1:{ports['postgres']}/postgres"
+        ),
+        "RESUMEFLOW_REDIS_URL": f"{redis}/0",
+        "RESUMEFLOW_BROKER_URL": f"{redis}/1",
+    }
+
+
+def _services(ports: Mapping[str, int], flower: bool) -> list[tuple[str, list[str], int | None]]:
+    """docker-compose.yml's services after ``migrate``, as commands of this interpreter."""
+    rf = [sys.executable, "-m", "resumeflow"]
+    celery = [sys.executable, "-m", "celery", "--app=resumeflow.tasks"]
+    services: list[tuple[str, list[str], int | None]] = [
+        ("api", [*rf, "api", "--host", "127.0.0.1", "--port", str(ports["api"])], ports["api"]),
+        (
+            "worker",
+            [
+                *rf,
+                "worker",
+                "--hostname",
+                "stack-worker@%h",
+                "--loglevel",
+                "INFO",
+                "--metrics-port",
+                str(ports["worker_metrics"]),
+            ],
+            ports["worker_metrics"],
+        ),
+        (
+            "projector",
+            [*rf, "projector", "--metrics-port", str(ports["projector_metrics"])],
+            ports["projector_metrics"],
+        ),
+        ("beat", [*celery, "beat", "--loglevel=INFO"], None),
+    ]
+    if flower:
+        services.append(
+            ("flower", [*celery, "flower", f"--port={ports['flower']}"], ports["flower"])
+        )
+    return services
+
+
+def flower_installed() -> bool:
+    return find_spec("flower") is not None
+
+
+def _spawn(name: str, argv: list[str], env: Mapping[str, str], logs: Path) -> Process:
+    log = logs / f"{name}.log"
+    with log.open("ab") as out:
+        child = subprocess.Popen(  # noqa: S603 - argv is ours: this interpreter's commands
+            argv,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return Process(name, child.pid, _start_time(child.pid), argv, str(log))
+
+
+def _wait(what: str, ready: Callable[[], bool], process: Process | None, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and not alive(process):
+            raise StackError(f"{what} exited while starting; see {process.log}")
+        if ready():
+            return
+        time.sleep(0.2)
+    raise StackError(f"{what} is not ready after {timeout:g} s; see its log")
+
+
+def _ready(state: StackState, process: Process) -> Callable[[], bool]:
+    if process.port is None:
+        return lambda: True
+    return lambda: bool(answering(state, process))
+
+
+def stack_up(
+    directory: Path,
+    data_dir: Path,
+    ports: Mapping[str, int],
+    *,
+    flower: bool,
+    on_step: Callable[[str], None] = lambda _: None,
+    timeout: float = 120.0,
+) -> StackState:
+    """Start everything in order and wait until the API is ready; on any failure, stop what
+    was started and raise :class:`StackError`."""
+    directory, data_dir = directory.resolve(), data_dir.resolve()
+    existing = load_state(directory)
+    if existing is not None and any(alive(p) for p in existing.processes):
+        raise StackError(f"a stack already runs from {directory}: `resumeflow stack down` first")
+    _check_ports(ports)
+    logs = directory / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    stack_env = _environment(data_dir, ports)
+    state = StackState(str(directory), str(data_dir), dict(ports), stack_env, [], time.time())
+    env = {**os.environ, **stack_env}
+    env.setdefault("RESUMEFLOW_CONSUMER_NAME", "projector-1")
+    try:
+        on_step("redis")
+        redis = _spawn("redis", redis_command(directory / "redis", ports["redis"]), env, logs)
+        redis.port = ports["redis"]
+        state.processes.append(redis)
+        state.save()
+        _wait("redis-server", lambda: redis_pong(ports["redis"]), redis, 30)
+
+        on_step("postgres")
+        cluster = _postgres(state)
+        cluster.init()
+        pid = cluster.start(ports["postgres"])
+        state.processes.append(
+            Process(
+                "postgres",
+                pid,
+                _start_time(pid),
+                ["pg_ctl", "start", "-D", str(cluster.data)],
+                str(cluster.log),
+                ports["postgres"],
+            )
+        )
+        state.save()
+
+        on_step("migrate")
+        migrate = subprocess.run(
+            [sys.executable, "-m", "resumeflow", "migrate"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        (logs / "migrate.log").write_text(migrate.stdout + migrate.stderr)
+        if migrate.returncode != 0:
+            raise StackError(f"resumeflow migrate failed; see {logs / 'migrate.log'}")
+
+        for name, argv, port in _services(ports, flower):
+            on_step(name)
+            process = _spawn(name, argv, {**env, "OTEL_SERVICE_NAME": f"resumeflow-{name}"}, logs)
+            process.port = port
+            state.processes.append(process)
+            state.save()
+        remaining = max(timeout - (time.monotonic() - started), 10.0)
+        for process in state.processes[2:]:
+            on_step(f"waiting for {process.name}")
+            _wait(process.name, _ready(state, process), process, remaining)
+    except (StackError, RuntimeError, OSError, subprocess.TimeoutExpired) as error:
+        stack_down(state)
+        raise StackError(str(error)) from error
+    state.up_seconds = round(time.monotonic() - started, 1)
+    state.save()
+    return state
+
+
+def _signal_group(process: Process, signum: int) -> None:
+    """The process and what it forked (its session's group), only while it is ours."""
+    if not alive(process):
+        return
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, signum)
+
+
+def stack_down(
+    state: StackState,
+    *,
+    timeout: float = 30.0,
+    on_stop: Callable[[Process, str], None] = lambda *_: None,
+) -> list[Process]:
+    """Stop what ``state`` names, last started first: SIGTERM, SIGKILL past ``timeout``; Postgres
+    with ``pg_ctl stop -m fast``. Removes the state file; the data stays for the next ``up``."""
+    left: list[Process] = []
+    for process in reversed(state.processes):
+        if not alive(process):
+            on_stop(process, "not running")
+            continue
+        if process.name == "postgres":
+            _postgres(state).stop(timeout)
+        else:
+            _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while alive(process) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        how = "stopped"
+        if alive(process):
+            _signal_group(process, signal.SIGKILL)
+            time.sleep(0.2)
+            how = "killed"
+        if alive(process):
+            left.append(process)
+            how = "still running"
+        on_stop(process, how)
+    if not left:
+        (Path(state.directory) / STATE).unlink(missing_ok=True)
+    return left
+
+
+def status(state: StackState) -> list[dict[str, Any]]:
+    """Per process: name, pid, alive, port, answering, log."""
+    rows = []
+    for process in state.processes:
+        running = alive(process)
+        rows.append(
+            {
+                "name": process.name,
+                "pid": process.pid,
+                "alive": running,
+                "port": process.port,
+                "answering": answering(state, process) if running else False,
+                "log": process.log,
+            }
+        )
+    return rows
