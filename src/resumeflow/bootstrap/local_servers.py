@@ -73,13 +73,20 @@ def pg_binary(name: str) -> str:
 
 
 class PostgresCluster:
-    """One cluster in ``directory`` (``data/`` inside), its log at ``log``."""
+    """One cluster in ``directory``: ``data/``, and the server's log ``server.log``."""
 
-    def __init__(self, directory: Path, log: Path) -> None:
+    def __init__(self, directory: Path) -> None:
         self.directory = directory.resolve()
         self.data = self.directory / "data"
-        self.log = log.resolve()
+        self.log = self.directory / "server.log"
         self._owner = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
+
+    def reachable(self) -> bool:
+        """Whether the server's user can reach ``directory``'s parent: as root it is the
+        ``postgres`` user, which a private parent (``/root``, pytest's tmp) keeps out."""
+        if self._owner is None:
+            return True
+        return self._run(["test", "-x", str(self.directory.parent)], 10).returncode == 0
 
     def _run(self, argv: list[str], timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
         if self._owner is not None:
@@ -119,9 +126,6 @@ class PostgresCluster:
 
     def start(self, port: int, timeout: float = 60.0) -> int:
         """``pg_ctl start``, waiting until it accepts connections; the postmaster's pid."""
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        self.log.touch()
-        self._give(self.log)
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={port} "
             f"-c unix_socket_directories={self.directory}"

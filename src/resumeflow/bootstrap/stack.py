@@ -11,12 +11,15 @@ ours while its start time is the one recorded, so a reused pid is never signalle
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -37,6 +40,7 @@ __all__ = [
     "choose_ports",
     "flower_installed",
     "load_state",
+    "purge",
     "stack_down",
     "stack_up",
     "status",
@@ -150,8 +154,21 @@ def answering(state: StackState, process: Process) -> bool | None:
 
 
 def _postgres(state: StackState) -> PostgresCluster:
-    directory = Path(state.directory)
-    return PostgresCluster(directory / "postgres", directory / "logs" / "postgres.log")
+    return PostgresCluster((Path(state.directory) / "postgres").resolve())
+
+
+def _place_cluster(directory: Path) -> PostgresCluster:
+    """``stack/postgres``, or a symlink to a folder in the system's temp directory when the
+    ``postgres`` user cannot reach the stack directory (we are root in a private folder)."""
+    inside = directory / "postgres"
+    cluster = PostgresCluster(inside.resolve())
+    if inside.exists() or cluster.reachable():
+        return cluster
+    name = hashlib.sha256(str(directory).encode()).hexdigest()[:12]
+    outside = Path(tempfile.gettempdir()) / f"resumeflow-stack-{name}"
+    outside.mkdir(mode=0o700, exist_ok=True)
+    inside.symlink_to(outside, target_is_directory=True)
+    return PostgresCluster(outside)
 
 
 def _free_port() -> int:
@@ -298,8 +315,10 @@ def stack_up(
         _wait("redis-server", lambda: redis_pong(ports["redis"]), redis, 30)
 
         on_step("postgres")
-        cluster = _postgres(state)
+        cluster = _place_cluster(directory)
         cluster.init()
+        (logs / "postgres.log").unlink(missing_ok=True)
+        (logs / "postgres.log").symlink_to(cluster.log)
         pid = cluster.start(ports["postgres"])
         state.processes.append(
             Process(
@@ -387,6 +406,19 @@ def stack_down(
     if not left:
         (Path(state.directory) / STATE).unlink(missing_ok=True)
     return left
+
+
+def purge(directory: Path) -> None:
+    """Delete a stopped stack's directory: the servers' data (a cluster placed outside it too),
+    the logs."""
+    state = load_state(directory)
+    if state is not None and any(alive(p) for p in state.processes):
+        raise StackError(f"the stack in {directory} still runs: `resumeflow stack down` first")
+    cluster = directory / "postgres"
+    if cluster.is_symlink():
+        shutil.rmtree(cluster.resolve(), ignore_errors=True)
+        cluster.unlink()
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def status(state: StackState) -> list[dict[str, Any]]:

@@ -210,15 +210,28 @@ def logs(
 def down(
     data_dir: DataDir = None,
     timeout: Annotated[float, typer.Option(min=0, help="seconds before SIGKILL")] = 30.0,
+    purge: Annotated[
+        bool, typer.Option("--purge", help="then delete the stack's data (Redis, Postgres, logs)")
+    ] = False,
 ) -> None:
-    """Stop what ``up`` started, last first: SIGTERM (Postgres: a fast shutdown), then SIGKILL."""
-    state = _state(data_dir)
-    left = runtime.stack_down(
-        state, timeout=timeout, on_stop=lambda p, how: out.print(f"{p.name:<10} {p.pid:>7}  {how}")
-    )
-    if left:
-        err.print(f"[red]still running:[/] {', '.join(p.name for p in left)}")
-        raise typer.Exit(1)
+    """Stop what ``up`` started, last first: SIGTERM (Postgres: a fast shutdown), then SIGKILL.
+    The data stays for the next ``up`` unless ``--purge``."""
+    _, directory = _dirs(data_dir)
+    state = runtime.load_state(directory)
+    if state is None and not purge:
+        _state(data_dir)  # says there is none
+    if state is not None:
+        left = runtime.stack_down(
+            state,
+            timeout=timeout,
+            on_stop=lambda p, how: out.print(f"{p.name:<10} {p.pid:>7}  {how}"),
+        )
+        if left:
+            err.print(f"[red]still running:[/] {', '.join(p.name for p in left)}")
+            raise typer.Exit(1)
+    if purge:
+        runtime.purge(directory)
+        out.print(f"deleted {directory}")
 
 
 def register(app: typer.Typer) -> None:
