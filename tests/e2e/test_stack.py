@@ -91,7 +91,7 @@ def test_stack_up_runs_an_application_through_every_process_and_down_stops_them_
                     break
                 time.sleep(0.5)
         assert state["status"] == "completed", state
-        assert 0 < state["score"] <= 1
+        assert 0 < state["score"] <= 100
         worker_log = resumeflow(["stack", "logs", "worker", "--lines", "500"], env)
         assert accepted.json()["id"] in worker_log  # the worker ran its stages
     finally:
