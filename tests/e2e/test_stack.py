@@ -112,3 +112,18 @@ def test_stack_up_runs_an_application_through_every_process_and_down_stops_them_
             [str(BIN), "stack", "status"], env=env, capture_output=True, text=True, check=False
         ).stderr
     )
+
+
+def test_stack_up_names_the_option_of_a_taken_port_and_starts_nothing(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [str(BIN), "stack", "up", "--api-port", str(port)],
+            env=base_env(tmp_path / "data"), capture_output=True, text=True, timeout=60,
+            check=False,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert f"port {port} (api) is taken" in done.stderr and "--api-port" in done.stderr
+    assert not (tmp_path / "data" / "stack" / "state.json").exists()

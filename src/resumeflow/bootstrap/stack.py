@@ -358,6 +358,9 @@ def stack_up(
     except (StackError, RuntimeError, OSError, subprocess.TimeoutExpired) as error:
         stack_down(state)
         raise StackError(str(error)) from error
+    except KeyboardInterrupt as interrupted:
+        stack_down(state)
+        raise StackError("interrupted: stopped what was started") from interrupted
     state.up_seconds = round(time.monotonic() - started, 1)
     state.save()
     return state
