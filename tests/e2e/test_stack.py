@@ -29,7 +29,9 @@ def _running(pid: int) -> bool:
 
 
 def _port_free(port: int) -> bool:
+    """Nothing listens: a server could bind it (connections in TIME_WAIT do not count)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -6,14 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from resumeflow.bootstrap.stack import (
-    DEFAULT_PORTS,
-    Process,
-    StackState,
-    alive,
-    choose_ports,
-    load_state,
-)
+from resumeflow.bootstrap.stack import DEFAULT_PORTS, choose_ports
+from resumeflow.bootstrap.stack_state import Process, StackState, alive, load_state
 
 
 def _me(started: int | None) -> Process:

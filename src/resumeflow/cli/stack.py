@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from resumeflow.bootstrap import stack as runtime
+from resumeflow.bootstrap import stack_state
 from resumeflow.bootstrap.settings import Settings
 
 __all__ = ["register"]
@@ -40,7 +41,7 @@ DataDir = Annotated[
 ]
 
 
-def _Port(name: str) -> object:
+def _port_option(name: str) -> object:
     return typer.Option(min=1, max=65535, help=f"[default: {runtime.DEFAULT_PORTS[name]}]")
 
 
@@ -49,28 +50,28 @@ def _dirs(data_dir: Path | None) -> tuple[Path, Path]:
     return data, data / "stack"
 
 
-def _state(data_dir: Path | None) -> runtime.StackState:
+def _state(data_dir: Path | None) -> stack_state.StackState:
     _, directory = _dirs(data_dir)
-    state = runtime.load_state(directory)
+    state = stack_state.load_state(directory)
     if state is None:
         err.print(f"no stack in {directory} (start one with `resumeflow stack up`)")
         raise typer.Exit(1)
     return state
 
 
-def _export(state: runtime.StackState) -> str:
+def _export(state: stack_state.StackState) -> str:
     return "export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in state.env.items())
 
 
 @stack_app.command()
 def up(
     data_dir: DataDir = None,
-    api_port: Annotated[int | None, _Port("api")] = None,
-    redis_port: Annotated[int | None, _Port("redis")] = None,
-    postgres_port: Annotated[int | None, _Port("postgres")] = None,
-    worker_metrics_port: Annotated[int | None, _Port("worker_metrics")] = None,
-    projector_metrics_port: Annotated[int | None, _Port("projector_metrics")] = None,
-    flower_port: Annotated[int | None, _Port("flower")] = None,
+    api_port: Annotated[int | None, _port_option("api")] = None,
+    redis_port: Annotated[int | None, _port_option("redis")] = None,
+    postgres_port: Annotated[int | None, _port_option("postgres")] = None,
+    worker_metrics_port: Annotated[int | None, _port_option("worker_metrics")] = None,
+    projector_metrics_port: Annotated[int | None, _port_option("projector_metrics")] = None,
+    flower_port: Annotated[int | None, _port_option("flower")] = None,
     free_ports: Annotated[
         bool, typer.Option("--free-ports", help="let the OS pick every port (tests, a 2nd stack)")
     ] = False,
@@ -101,7 +102,7 @@ def up(
                 timeout=timeout,
                 on_step=lambda step: shown.update(f"starting: {step}"),
             )
-    except runtime.StackError as error:
+    except stack_state.StackError as error:
         err.print(f"[red]error:[/] {error}")
         raise typer.Exit(1) from error
     out.print(f"[green]stack up[/] in {state.up_seconds:g} s: {directory}")
@@ -133,11 +134,11 @@ def up(
     )
 
 
-def _table(state: runtime.StackState) -> None:
+def _table(state: stack_state.StackState) -> None:
     table = Table(
         "process", "pid", "alive", "port", "answering", title=f"logs: {state.directory}/logs"
     )
-    for row in runtime.status(state):
+    for row in stack_state.status(state):
         answering = {True: "yes", False: "[red]no[/]", None: "-"}[row["answering"]]
         table.add_row(
             row["name"],
@@ -155,7 +156,7 @@ def status(
 ) -> None:
     """Each process of the stack: alive, answering on its port; exit 1 if any is not."""
     state = _state(data_dir)
-    rows = runtime.status(state)
+    rows = stack_state.status(state)
     if as_json:
         print(json.dumps({"directory": state.directory, "env": state.env, "processes": rows}))
     else:
@@ -217,11 +218,11 @@ def down(
     """Stop what ``up`` started, last first: SIGTERM (Postgres: a fast shutdown), then SIGKILL.
     The data stays for the next ``up`` unless ``--purge``."""
     _, directory = _dirs(data_dir)
-    state = runtime.load_state(directory)
+    state = stack_state.load_state(directory)
     if state is None and not purge:
         _state(data_dir)  # says there is none
     if state is not None:
-        left = runtime.stack_down(
+        left = stack_state.stack_down(
             state,
             timeout=timeout,
             on_stop=lambda p, how: out.print(f"{p.name:<10} {p.pid:>7}  {how}"),
@@ -230,7 +231,7 @@ def down(
             err.print(f"[red]still running:[/] {', '.join(p.name for p in left)}")
             raise typer.Exit(1)
     if purge:
-        runtime.purge(directory)
+        stack_state.purge(directory)
         out.print(f"deleted {directory}")
 
 
