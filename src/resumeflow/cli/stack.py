@@ -92,6 +92,8 @@ def up(
     }
     ports = runtime.choose_ports(wanted, free=free_ports)
     with_flower = flower and runtime.flower_installed()
+    if not with_flower:
+        flower_port = ports.pop("flower")  # not started: its port need not be free
     try:
         with err.status("starting") as shown:
             state = runtime.stack_up(
@@ -118,7 +120,7 @@ def up(
     else:
         out.print(
             "Flower     not started; with the export line below: "
-            f"celery --app=resumeflow.tasks flower --port={ports['flower']}"
+            f"celery --app=resumeflow.tasks flower --port={flower_port}"
         )
     endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
     trace_url = Settings().trace_url
