@@ -40,9 +40,14 @@ def _port_free(port: int) -> bool:
 
 
 def test_stack_up_runs_an_application_through_every_process_and_down_stops_them_all(
-    tmp_path: Path,
+    tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     env = base_env(tmp_path / "data")
+    request.addfinalizer(  # whatever failed: no process and no data left behind
+        lambda: subprocess.run(
+            [str(BIN), "stack", "down", "--purge"], env=env, capture_output=True, check=False
+        )
+    )
     up = resumeflow(["stack", "up", "--free-ports"], env, timeout=300)
     try:
         assert "stack up in" in up and "export RESUMEFLOW_DATA_DIR=" in up
@@ -114,6 +119,9 @@ def test_stack_up_runs_an_application_through_every_process_and_down_stops_them_
             [str(BIN), "stack", "status"], env=env, capture_output=True, text=True, check=False
         ).stderr
     )
+    cluster = (stack_dir / "postgres").resolve()  # in the temp dir when we are root here
+    resumeflow(["stack", "down", "--purge"], env)
+    assert not stack_dir.exists() and not cluster.exists()
 
 
 def test_stack_up_names_the_option_of_a_taken_port_and_starts_nothing(tmp_path: Path) -> None:
