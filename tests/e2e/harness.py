@@ -15,15 +15,22 @@ import httpx
 
 from tests.servers import free_port
 
-__all__ = ["ApiProcess", "Keys", "resumeflow"]
+__all__ = ["ApiProcess", "Keys", "base_env", "make_keys", "resumeflow"]
 
 BIN = Path(sys.executable).parent / "resumeflow"
 
 
-def resumeflow(args: list[str], env: Mapping[str, str], *, check: bool = True) -> str:
+def resumeflow(
+    args: list[str], env: Mapping[str, str], *, check: bool = True, timeout: float = 120
+) -> str:
     """Run a ``resumeflow`` command; its stdout."""
     done = subprocess.run(
-        [str(BIN), *args], env=dict(env), capture_output=True, text=True, timeout=120, check=False
+        [str(BIN), *args],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     if check and done.returncode != 0:
         raise AssertionError(f"resumeflow {' '.join(args)}: {done.returncode}\n{done.stderr}")
@@ -82,15 +89,21 @@ class ApiProcess:
                 self.process.wait()
 
     def make_keys(self) -> Keys:
-        def key(role: str, name: str) -> str:
-            return resumeflow(["keys", "create", "--role", role, "--name", name], self.env).strip()
+        return make_keys(self.env)
 
-        return Keys(
-            submitter=key("submitter", "portal"),
-            reader=key("reader", "recruiter"),
-            operator=key("operator", "ops"),
-            other_submitter=key("submitter", "other portal"),
-        )
+
+def make_keys(env: Mapping[str, str]) -> Keys:
+    """One key per role, made with ``resumeflow keys create`` against ``env``'s database."""
+
+    def key(role: str, name: str) -> str:
+        return resumeflow(["keys", "create", "--role", role, "--name", name], env).strip()
+
+    return Keys(
+        submitter=key("submitter", "portal"),
+        reader=key("reader", "recruiter"),
+        operator=key("operator", "ops"),
+        other_submitter=key("submitter", "other portal"),
+    )
 
 
 def base_env(data_dir: Path, **extra: str) -> dict[str, str]:

@@ -33,14 +33,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def keys(stack: Stack) -> Keys:
-    assert stack.api is not None
-    return stack.api.make_keys()
+    return stack.make_keys()
 
 
 @pytest.fixture(scope="module")
 def client(stack: Stack) -> Iterator[httpx.Client]:
-    assert stack.api is not None
-    with httpx.Client(base_url=stack.api.url, timeout=30) as http:
+    with httpx.Client(base_url=stack.url, timeout=30) as http:
         yield http
 
 
@@ -143,7 +141,7 @@ def test_a_failed_application_is_retried_and_a_dead_letter_redriven(
     assert "waiting" in printed and "stage_failed" in printed
 
     # a dead letter: an entry the projector cannot decode, put on the feed by hand
-    redis = Redis.from_url(stack.redis.url)
+    redis = Redis.from_url(stack.redis_url)
     redis.xadd("rf:feed:0", {"wire": "1", "event_id": "not-an-event"})
     deadline = time.monotonic() + 60
     letters: list[dict[str, Any]] = []
@@ -192,25 +190,24 @@ def test_every_process_counts_what_it_did_and_logs_one_json_line_per_stage_outco
         for n in range(3)
     ]
     _ended(client, keys, ids, within=120)
-    assert stack.api is not None
-    api = _metrics(f"{stack.api.url}/metrics")
+    api = _metrics(f"{stack.url}/metrics")
     assert _sum(api, "resumeflow_applications_submitted_total", outcome="accepted") >= 3
     assert _sum(
         api, "resumeflow_http_request_duration_seconds_count",
         route="/v1/applications", method="POST", status="202",
     ) >= 3  # fmt: skip
-    worker = _metrics(f"http://127.0.0.1:{stack.worker_metrics}/metrics")
+    worker = _metrics(f"http://127.0.0.1:{stack.port('worker')}/metrics")
     assert (
         _sum(worker, "resumeflow_stage_duration_seconds_count", stage="parse", outcome="done") >= 3
     )
     assert _sum(worker, "resumeflow_applications_finished_total", status="completed") >= 3
     assert ("resumeflow_queue_length", frozenset({("queue", "resumeflow")})) in worker
-    projector = _metrics(f"http://127.0.0.1:{stack.projector_metrics}/metrics")
+    projector = _metrics(f"http://127.0.0.1:{stack.port('projector')}/metrics")
     assert _sum(projector, "resumeflow_projection_lag_seconds_count", group="projection") >= 21
     assert _sum(projector, "resumeflow_projected_events_total", group="projection") >= 21
     assert any(n == "resumeflow_projection_lag_entries" for n, _ in projector)
 
-    lines = [json.loads(x) for x in (stack.tmp / "worker.log").read_text().splitlines()
+    lines = [json.loads(x) for x in stack.log("worker").read_text().splitlines()
              if x.startswith("{")]  # fmt: skip
     outcomes = [x for x in lines if x.get("application_id") == ids[0] and "stage" in x]
     assert {x["stage"] for x in outcomes} >= {"store", "extract", "parse", "embed", "score"}
@@ -218,7 +215,5 @@ def test_every_process_counts_what_it_did_and_logs_one_json_line_per_stage_outco
         assert line["outcome"] in ("done", "retry", "pending", "failed", "skipped")
         assert line["attempt"] >= 1 and line["duration_ms"] >= 0
         assert "trace_id" in line  # None here: tracing is off (test_tracing.py checks it on)
-    every_log = "".join(
-        (stack.tmp / f"{n}.log").read_text() for n in ("worker", "projector", "api")
-    )
+    every_log = "".join(stack.log(n).read_text() for n in ("worker", "projector", "api"))
     assert "applicant@example.org" not in every_log and "Applicant" not in every_log

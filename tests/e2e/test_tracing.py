@@ -121,9 +121,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Itera
 def test_one_application_is_one_trace_across_the_api_the_worker_and_the_projector(
     stack: Stack, receiver: Receiver
 ) -> None:
-    assert stack.api is not None
-    keys: Keys = stack.api.make_keys()
-    with httpx.Client(base_url=stack.api.url, timeout=30) as http:
+    keys: Keys = stack.make_keys()
+    with httpx.Client(base_url=stack.url, timeout=30) as http:
         post = http.post(
             "/v1/job-posts",
             json={"title": "Backend Engineer", "description": "Python, PostgreSQL, Redis"},
@@ -187,7 +186,7 @@ def test_one_application_is_one_trace_across_the_api_the_worker_and_the_projecto
                for s in projected)  # fmt: skip
     server = roots[0]
     assert server.attributes.get("resumeflow.application.id") == app
-    logged = [json.loads(x) for x in (stack.tmp / "worker.log").read_text().splitlines()
+    logged = [json.loads(x) for x in stack.log("worker").read_text().splitlines()
               if x.startswith("{")]  # fmt: skip
     outcomes = [x for x in logged if x.get("application_id") == app and "stage" in x]
     assert len(outcomes) >= 5 and {x["trace_id"] for x in outcomes} == {trace_id}

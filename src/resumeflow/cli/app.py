@@ -21,7 +21,7 @@ from resumeflow.adapters.local.job_files import job_post_from_file_bytes
 from resumeflow.bootstrap.api import api_runtime
 from resumeflow.bootstrap.embedded import EmbeddedRuntime, embedded_runtime
 from resumeflow.bootstrap.settings import Settings
-from resumeflow.cli import listing, plugins, projections, service, timeline, workers
+from resumeflow.cli import listing, plugins, projections, service, stack, timeline, workers
 from resumeflow.cli.results import (
     history_record,
     print_history,
@@ -50,6 +50,7 @@ workers.register(app)
 listing.register(app)
 service.register(app)
 timeline.register(app)
+stack.register(app)
 plugins.register(app)
 out = stdout_console()
 err = Console(stderr=True)
