@@ -34,6 +34,17 @@ AdapterChoice = Literal["local", "real"]
 
 _CONFIG = SettingsConfigDict(env_prefix="RESUMEFLOW_", env_file=".env", extra="ignore")
 
+PLACEHOLDER_SECRETS = frozenset(
+    {"resumeflow", "postgres", "password", "changeme", "change-me", "secret", "example", "test"}
+)
+"""Secrets refused in production: the examples' defaults and the usual stand-ins."""
+
+
+def _password(url: str) -> str:
+    """The password of a server URL (``scheme://user:password@host/...``), or ''."""
+    credentials = url.partition("://")[2].rpartition("@")[0]
+    return credentials.partition(":")[2] if credentials else ""
+
 
 class LogSettings(BaseSettings):
     """The Redis Streams log's shape: every writer and reader of one log must agree on it."""
@@ -259,6 +270,21 @@ class Settings(BaseSettings):
             raise ValueError("RESUMEFLOW_REDIS_URL is not set: the distributed mode needs it")
         return self.redis_url
 
+    def _refuse_placeholders(self) -> None:
+        """Secrets copied from an example (.env.example, docker-compose.yml's defaults) are for
+        development; production names its own."""
+        secrets = {
+            "RESUMEFLOW_GEMINI_API_KEY": self.workers.gemini_api_key.get_secret_value(),
+            "RESUMEFLOW_DATABASE_URL": _password(self.database_url),
+            "RESUMEFLOW_REDIS_URL": _password(self.redis_url or ""),
+            "RESUMEFLOW_BROKER_URL": _password(self.broker_url or ""),
+        }
+        for name, value in secrets.items():
+            if value.casefold() in PLACEHOLDER_SECRETS:
+                raise ValueError(
+                    f"{name} holds the placeholder secret {value!r}: set a real one for production"
+                )
+
     @model_validator(mode="after")
     def _derive(self) -> Settings:
         if not self.database_url:
@@ -275,6 +301,8 @@ class Settings(BaseSettings):
         gemini = "real" in (workers.parser, workers.embedder)
         if self.environment == "production" and self.api.api_auth == "off":
             raise ValueError("RESUMEFLOW_API_AUTH=off is for development only")
+        if self.environment == "production":
+            self._refuse_placeholders()
         if (
             self.environment == "production"
             and gemini
