@@ -224,7 +224,9 @@ def verify_command(
         engine = create_engine(settings.database_url)
         redis = create_redis(settings.redis_url) if settings.redis_url else None
         try:
-            if redis is None:
+            if redis is None:  # the embedded database, made as every embedded command makes it
+                settings.data_dir.mkdir(parents=True, exist_ok=True)
+                await upgrade(engine)
                 log = sql_log(engine, SqlEventStore(engine).read)
             else:
                 store = event_log(settings, redis, engine)

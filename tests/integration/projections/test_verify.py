@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -103,3 +105,31 @@ async def test_lag_within_the_settle_time_is_not_a_difference(
         report = await verify(engine, redis_log(redis, store.prefix, store.read, engine), settle=30)
     assert report.ok, report.as_dict()
     assert report.applications == 6
+
+
+def test_the_embedded_mode_verifies_from_an_empty_data_dir_to_a_tampered_row(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "RESUMEFLOW_DATA_DIR": str(tmp_path / "data")}
+    env = {
+        k: v for k, v in env.items() if k not in ("RESUMEFLOW_REDIS_URL", "RESUMEFLOW_DATABASE_URL")
+    }
+
+    def verify_json() -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "resumeflow", "verify", "--json", "--settle", "0"]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+    empty = verify_json()
+    assert (empty.returncode, json.loads(empty.stdout)["applications"]) == (0, 0), empty.stderr
+    examples = Path(__file__).resolve().parents[3] / "examples"
+    subprocess.run(
+        [sys.executable, "-m", "resumeflow", "process", str(examples / "resume.pdf"),
+         "--job", str(examples / "job-backend-engineer.txt")],
+        env=env, capture_output=True, timeout=300, check=True,
+    )  # fmt: skip
+    assert verify_json().returncode == 0
+    with sqlite3.connect(tmp_path / "data" / "resumeflow.db") as db:
+        db.execute("UPDATE applications SET email = 'someone@else.example'")
+    tampered = verify_json()
+    assert tampered.returncode == 1
+    assert json.loads(tampered.stdout)["differences"] == {"row_mismatch": 1}
