@@ -230,7 +230,7 @@ def verify_command(
                 log = sql_log(engine, SqlEventStore(engine).read)
             else:
                 store = event_log(settings, redis, engine)
-                log = redis_log(redis, store.prefix, store.read, engine)
+                log = redis_log(store, engine)
             return await verify(
                 engine, log, stuck_after=timedelta(minutes=stuck_after), settle=settle
             )

@@ -250,8 +250,9 @@ class RedisStreamEventStore:
                 set_ += sum(await pipe.execute())
         return set_
 
-    async def unexpiring(self) -> dict[UUID, int]:
-        """Every application whose stream has no expiry set, with its version."""
+    async def versions(self, *, unexpiring_only: bool = False) -> dict[UUID, int]:
+        """Every application Redis holds, with its version (only those with no expiry set yet,
+        with ``unexpiring_only``): a SCAN of the index keys, then their versions in pipelines."""
         head, tail = f"{self.prefix}:app:", ":idx"
         ids = []
         async for key in self._redis.scan_iter(match=f"{head}*{tail}", count=1000):
@@ -266,7 +267,7 @@ class RedisStreamEventStore:
                 replies = await pipe.execute()
             for n, app in enumerate(chunk):
                 ttl, version = replies[2 * n], replies[2 * n + 1]
-                if ttl == -1 and version is not None:
+                if version is not None and (ttl == -1 or not unexpiring_only):
                     found[app] = int(version)
         return found
 

@@ -52,5 +52,5 @@ async def expire_finished(
     store: RedisStreamEventStore, engine: AsyncEngine, *, after_seconds: float
 ) -> int:
     """Set the expiry of every finished, archived application in Redis; how many were set."""
-    finished = await finished_and_archived(engine, await store.unexpiring())
+    finished = await finished_and_archived(engine, await store.versions(unexpiring_only=True))
     return await store.expire(finished, after_seconds=after_seconds)

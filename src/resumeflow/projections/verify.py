@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,6 +27,7 @@ from resumeflow.database.tables import applications, events
 from resumeflow.domain.application import ApplicationState, fold
 from resumeflow.domain.errors import IllegalTransition
 from resumeflow.domain.events import EventEnvelope
+from resumeflow.eventstore.redis_streams import RedisStreamEventStore
 from resumeflow.projections.applications import state_from_row
 
 __all__ = ["Difference", "LogView", "VerifyReport", "redis_log", "sql_log", "verify"]
@@ -78,30 +78,15 @@ class LogView:
     is_archive: bool  # the log is the events table itself (embedded mode)
 
 
-def redis_log(
-    redis: Redis, prefix: str, read: Callable[[UUID], Awaitable[Any]], engine: AsyncEngine
-) -> LogView:
-    """The Redis Streams log: each application's index hash holds its version; an application
-    whose stream has expired is known by its archived events (``read`` finds them there)."""
+def redis_log(store: RedisStreamEventStore, engine: AsyncEngine) -> LogView:
+    """The Redis Streams log: the versions Redis holds; an application whose stream has expired
+    is known by its archived events (the store's ``read`` finds them there)."""
 
     async def versions() -> dict[UUID, int]:
-        ids = []
-        head, tail = f"{prefix}:app:", ":idx"
-        async for key in redis.scan_iter(match=f"{head}*{tail}", count=1000):
-            text = key.decode() if isinstance(key, bytes) else str(key)
-            ids.append(UUID(text[len(head) : -len(tail)]))
-        found: dict[UUID, int] = {}
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            async with redis.pipeline(transaction=False) as pipe:
-                for app in chunk:
-                    pipe.hget(f"{head}{app}{tail}", "version")
-                replies = await pipe.execute()
-            found.update({app: int(v) for app, v in zip(chunk, replies, strict=True) if v})
         archived = await _archive(engine)
-        return {app: version for app, (_, version) in archived.items()} | found
+        return {app: version for app, (_, version) in archived.items()} | await store.versions()
 
-    return LogView(versions=versions, read=read, is_archive=False)
+    return LogView(versions=versions, read=store.read, is_archive=False)
 
 
 def sql_log(engine: AsyncEngine, read: Callable[[UUID], Awaitable[Any]]) -> LogView:

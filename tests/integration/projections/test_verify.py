@@ -86,7 +86,7 @@ async def test_a_projected_log_verifies_and_each_damage_is_reported(
 
     later = await verify(
         engine,
-        redis_log(redis, store.prefix, store.read, engine),
+        redis_log(store, engine),
         settle=0,
         now=lambda: datetime.now(UTC) + timedelta(hours=1),
     )
@@ -102,7 +102,7 @@ async def test_lag_within_the_settle_time_is_not_a_difference(
         await wait_for(lambda: caught_up(engine, histories))
         late = uuid4()  # appended while the projector runs: behind for a moment
         await store.append_many([AppendBatch(late, happy_history(late), expected_version=0)])
-        report = await verify(engine, redis_log(redis, store.prefix, store.read, engine), settle=30)
+        report = await verify(engine, redis_log(store, engine), settle=30)
     assert report.ok, report.as_dict()
     assert report.applications == 6
 
