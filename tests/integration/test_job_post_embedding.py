@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
 import pytest
 from google import genai
 from sqlalchemy import select, update
@@ -35,6 +34,7 @@ from resumeflow.pipeline.services import Services
 from resumeflow.pipeline.stages import job_post_vector
 from resumeflow.pipeline.submit import SubmitApplication, submit_application
 from tests.fake_gemini import FakeGemini, Recorded, embedding_reply
+from tests.integration.projections.conftest import new_database
 from tests.servers import PostgresServer
 
 pytestmark = [
@@ -77,22 +77,12 @@ def pg_server() -> Iterator[PostgresServer]:
         yield server
 
 
-async def _postgres_url(server: PostgresServer) -> str:
-    name = f"t_{uuid4().hex[:16]}"
-    conn = await asyncpg.connect(server.dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return server.url.rsplit("/", 1)[0] + f"/{name}"
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'resumeflow.db'}"
     else:
-        url = await _postgres_url(request.getfixturevalue("pg_server"))
+        url = await new_database(request.getfixturevalue("pg_server"))
     engine = create_engine(url)
     await upgrade(engine)
     yield engine
